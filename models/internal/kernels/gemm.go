@@ -1,0 +1,245 @@
+package kernels
+
+import "fmt"
+
+// Blocking parameters of the matrix multiply. A packed block of A
+// (gemmMC x gemmKC) stays in L2 and a packed strip of B (gemmKC x gemmNR)
+// in L1 while the micro-kernel computes one gemmMR x gemmNR tile of C.
+const (
+	gemmMR = 6
+	gemmNR = 16
+	gemmKC = 256
+	gemmMC = 96
+	gemmNC = 1024
+)
+
+// minParallelFlops is the smallest product, in multiply-adds, that Gemm
+// splits over several goroutines. Smaller products run faster on one.
+const minParallelFlops = 1 << 16
+
+// Gemm computes C = op(A) * op(B) + beta * C, where op(A) is m x k and
+// op(B) is k x n. op(A) is A, stored m x k with row stride lda, or, if
+// transA, the transpose of A stored k x m with row stride lda; likewise for
+// B with transB and ldb. C is m x n with row stride ldc. All matrices are
+// row-major. Beta 0 overwrites C without reading it, so C may hold NaNs.
+// Gemm splits C over GOMAXPROCS goroutines.
+//
+// Gemm panics if a slice is too short for its dimensions and stride.
+func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int,
+	beta float32, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+
+	g := gemmArgs{transA, transB, a, lda, b, ldb, c, ldc}
+	if m*n*k < minParallelFlops || workers(2) < 2 {
+		g.serial(0, m, 0, n, k, beta)
+		return
+	}
+
+	// Split C along its longer side into a few chunks per goroutine so
+	// that a core slowed by other work does not hold up the product.
+	chunks := 4 * workers(1<<30)
+	if n >= m {
+		step := roundUp(ceilDiv(n, chunks), gemmNR)
+		parallelFor(ceilDiv(n, step), func(_, i int) {
+			j0 := i * step
+			g.serial(0, m, j0, min(j0+step, n), k, beta)
+		})
+		return
+	}
+	step := roundUp(ceilDiv(m, chunks), gemmMR)
+	parallelFor(ceilDiv(m, step), func(_, i int) {
+		i0 := i * step
+		g.serial(i0, min(i0+step, m), 0, n, k, beta)
+	})
+}
+
+// GemmSerial is Gemm on the calling goroutine only, for callers that
+// already run one product per core.
+func GemmSerial(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int,
+	beta float32, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	g := gemmArgs{transA, transB, a, lda, b, ldb, c, ldc}
+	g.serial(0, m, 0, n, k, beta)
+}
+
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int,
+	c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("kernels: negative gemm size m=%d n=%d k=%d", m, n, k))
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	checkMatrix("A", a, ar, ac, lda)
+	checkMatrix("B", b, br, bc, ldb)
+	checkMatrix("C", c, m, n, ldc)
+}
+
+func checkMatrix(name string, s []float32, rows, cols, stride int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if stride < cols {
+		panic(fmt.Sprintf("kernels: %s row stride %d is less than %d columns", name, stride, cols))
+	}
+	if need := (rows-1)*stride + cols; len(s) < need {
+		panic(fmt.Sprintf("kernels: %s has %d elements, need %d for %dx%d with stride %d",
+			name, len(s), need, rows, cols, stride))
+	}
+}
+
+// gemmArgs are the operands of one matrix product.
+type gemmArgs struct {
+	transA, transB bool
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	c              []float32
+	ldc            int
+}
+
+// serial computes rows [i0, i1) and columns [j0, j1) of C on the calling
+// goroutine, using pooled packing buffers.
+func (g *gemmArgs) serial(i0, i1, j0, j1, k int, beta float32) {
+	g.scaleC(i0, i1, j0, j1, beta)
+	if k == 0 {
+		return
+	}
+
+	bufA := getBuffer(gemmMC * gemmKC)
+	bufB := getBuffer(gemmKC * gemmNC)
+	defer putBuffer(bufA)
+	defer putBuffer(bufB)
+	packedA, packedB := *bufA, *bufB
+
+	var tile [gemmMR * gemmNR]float32
+	for jc := j0; jc < j1; jc += gemmNC {
+		nc := min(gemmNC, j1-jc)
+		for pc := 0; pc < k; pc += gemmKC {
+			kc := min(gemmKC, k-pc)
+			g.packB(packedB, pc, kc, jc, nc)
+			for ic := i0; ic < i1; ic += gemmMC {
+				mc := min(gemmMC, i1-ic)
+				g.packA(packedA, ic, mc, pc, kc)
+				g.macroKernel(packedA, packedB, &tile, ic, mc, jc, nc, kc)
+			}
+		}
+	}
+}
+
+// scaleC multiplies the block of C by beta, writing zeros when beta is 0.
+func (g *gemmArgs) scaleC(i0, i1, j0, j1 int, beta float32) {
+	if beta == 1 {
+		return
+	}
+	for i := i0; i < i1; i++ {
+		row := g.c[i*g.ldc+j0 : i*g.ldc+j1]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// macroKernel adds packedA * packedB to the mc x nc block of C at (ic, jc).
+func (g *gemmArgs) macroKernel(packedA, packedB []float32, tile *[gemmMR * gemmNR]float32,
+	ic, mc, jc, nc, kc int) {
+	for jr := 0; jr < nc; jr += gemmNR {
+		nr := min(gemmNR, nc-jr)
+		strip := packedB[jr*kc : (jr+gemmNR)*kc]
+		for ir := 0; ir < mc; ir += gemmMR {
+			mr := min(gemmMR, mc-ir)
+			panel := packedA[ir*kc : (ir+gemmMR)*kc]
+			microKernel(kc, panel, strip, tile)
+			g.addTile(tile, ic+ir, mr, jc+jr, nr)
+		}
+	}
+}
+
+// addTile adds the top-left mr x nr corner of tile to C at (i, j).
+func (g *gemmArgs) addTile(tile *[gemmMR * gemmNR]float32, i, mr, j, nr int) {
+	for r := 0; r < mr; r++ {
+		dst := g.c[(i+r)*g.ldc+j : (i+r)*g.ldc+j+nr]
+		src := tile[r*gemmNR : r*gemmNR+nr]
+		for q, v := range src {
+			dst[q] += v
+		}
+	}
+}
+
+// packA copies op(A)[ic:ic+mc, pc:pc+kc] into panels of gemmMR rows laid
+// out column by column, padding the last panel with zeros.
+func (g *gemmArgs) packA(dst []float32, ic, mc, pc, kc int) {
+	for ir := 0; ir < mc; ir += gemmMR {
+		mr := min(gemmMR, mc-ir)
+		panel := dst[ir*kc : (ir+gemmMR)*kc]
+		for r := 0; r < gemmMR; r++ {
+			if r >= mr {
+				for p := 0; p < kc; p++ {
+					panel[p*gemmMR+r] = 0
+				}
+				continue
+			}
+			row := ic + ir + r
+			if g.transA {
+				for p := 0; p < kc; p++ {
+					panel[p*gemmMR+r] = g.a[(pc+p)*g.lda+row]
+				}
+				continue
+			}
+			src := g.a[row*g.lda+pc : row*g.lda+pc+kc]
+			for p, v := range src {
+				panel[p*gemmMR+r] = v
+			}
+		}
+	}
+}
+
+// packB copies op(B)[pc:pc+kc, jc:jc+nc] into strips of gemmNR columns laid
+// out row by row, padding the last strip with zeros.
+func (g *gemmArgs) packB(dst []float32, pc, kc, jc, nc int) {
+	for jr := 0; jr < nc; jr += gemmNR {
+		nr := min(gemmNR, nc-jr)
+		strip := dst[jr*kc : (jr+gemmNR)*kc]
+		if g.transB {
+			for q := 0; q < gemmNR; q++ {
+				if q >= nr {
+					for p := 0; p < kc; p++ {
+						strip[p*gemmNR+q] = 0
+					}
+					continue
+				}
+				src := g.b[(jc+jr+q)*g.ldb+pc : (jc+jr+q)*g.ldb+pc+kc]
+				for p, v := range src {
+					strip[p*gemmNR+q] = v
+				}
+			}
+			continue
+		}
+		for p := 0; p < kc; p++ {
+			row := strip[p*gemmNR : (p+1)*gemmNR]
+			src := g.b[(pc+p)*g.ldb+jc+jr : (pc+p)*g.ldb+jc+jr+nr]
+			copy(row, src)
+			clear(row[nr:])
+		}
+	}
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func roundUp(a, b int) int { return ceilDiv(a, b) * b }
