@@ -1,0 +1,330 @@
+package models
+
+import (
+	"fmt"
+	"sync"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Model runs a Net on gorgonia graphs and implements Differentiable. It
+// builds one graph per batch size and purpose (logits, input gradient,
+// training step) on first use and reruns it afterwards. All graphs read
+// the Net's Params, so a training step is seen by every graph. A Model is
+// safe for concurrent use, but calls run one at a time.
+type Model struct {
+	net     Net
+	input   []int
+	classes int
+
+	mu     sync.Mutex
+	graphs map[graphKey]*graph
+}
+
+type purpose int
+
+const (
+	purposeLogits purpose = iota
+	purposeInputGradient
+	purposeTrain
+)
+
+type graphKey struct {
+	batch   int
+	purpose purpose
+}
+
+// graph is one compiled graph with the nodes its purpose reads.
+type graph struct {
+	g       *gorgonia.ExprGraph
+	machine gorgonia.VM
+
+	x, targets *gorgonia.Node
+	xValue     *tensor.Dense
+	targetsVal *tensor.Dense
+
+	logits    *gorgonia.Node
+	losses    *gorgonia.Node // per-image attack losses (input gradient)
+	loss      *gorgonia.Node // scalar training loss
+	inputGrad *gorgonia.Node
+
+	params     []*Param
+	paramGrads []*gorgonia.Node
+}
+
+// NewModel returns a Model that runs net on images of shape input
+// (C x H x W) and gives classes logits per image.
+func NewModel(net Net, input []int, classes int) *Model {
+	return &Model{
+		net:     net,
+		input:   append([]int(nil), input...),
+		classes: classes,
+		graphs:  make(map[graphKey]*graph),
+	}
+}
+
+// NewModelFromSpec builds the backbone of spec with weights from seed and
+// wraps it in a Model.
+func NewModelFromSpec(spec Spec, seed int64) (*Model, error) {
+	b, err := NewBackbone(spec, seed)
+	if err != nil {
+		return nil, err
+	}
+	return NewModel(b, spec.Input, spec.Classes), nil
+}
+
+// Net returns the network the model runs.
+func (m *Model) Net() Net { return m.net }
+
+// Params returns the Net's parameters.
+func (m *Model) Params() []*Param { return m.net.Params() }
+
+// InputShape returns the image shape C x H x W.
+func (m *Model) InputShape() []int { return append([]int(nil), m.input...) }
+
+// Classes returns the number of logits per image.
+func (m *Model) Classes() int { return m.classes }
+
+// Logits returns the N x Classes logits of x (N x C x H x W, pixels in
+// [0, 1]) in Eval mode. The result is a fresh tensor the caller may keep.
+func (m *Model) Logits(x *tensor.Dense) (*tensor.Dense, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+
+	gr, err := m.graphFor(x, purposeLogits)
+	if err != nil {
+		return nil, err
+	}
+	if err := gr.run(x, nil); err != nil {
+		return nil, fmt.Errorf("logits: %w", err)
+	}
+	return copyDense(gr.logits.Value()), nil
+}
+
+// InputGradient returns, in Eval mode, the attack loss of each image of x
+// and its gradient with respect to x. The attack loss is the Net's
+// AttackLoss when it implements AttackLosser and the cross-entropy of the
+// logits otherwise. The per-image losses are summed before
+// differentiation, so image i's gradient is that of its own loss.
+func (m *Model) InputGradient(x *tensor.Dense, labels []int) (*tensor.Dense, []float32, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+
+	gr, err := m.graphFor(x, purposeInputGradient)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := gr.run(x, labels); err != nil {
+		return nil, nil, fmt.Errorf("input gradient: %w", err)
+	}
+
+	losses := append([]float32(nil), gr.losses.Value().Data().([]float32)...)
+	return copyDense(gr.inputGrad.Value()), losses, nil
+}
+
+// graphFor returns the cached graph for x's batch size and purpose,
+// building it on first use.
+func (m *Model) graphFor(x *tensor.Dense, p purpose) (*graph, error) {
+	if err := m.checkInput(x); err != nil {
+		return nil, err
+	}
+
+	key := graphKey{batch: x.Shape()[0], purpose: p}
+	if gr, ok := m.graphs[key]; ok {
+		return gr, nil
+	}
+	gr, err := m.buildGraph(key)
+	if err != nil {
+		return nil, err
+	}
+	m.graphs[key] = gr
+	return gr, nil
+}
+
+func (m *Model) checkInput(x *tensor.Dense) error {
+	if x == nil {
+		return fmt.Errorf("input is nil, want N x %v", m.input)
+	}
+	if x.Dtype() != tensor.Float32 {
+		return fmt.Errorf("input has dtype %v, want float32", x.Dtype())
+	}
+
+	shape := x.Shape()
+	if len(shape) != 4 || shape[0] <= 0 {
+		return fmt.Errorf("input has shape %v, want N x %v with N >= 1", shape, m.input)
+	}
+	for i, d := range m.input {
+		if shape[i+1] != d {
+			return fmt.Errorf("input has shape %v, want N x %v", shape, m.input)
+		}
+	}
+	return nil
+}
+
+func (m *Model) buildGraph(key graphKey) (*graph, error) {
+	shape := append([]int{key.batch}, m.input...)
+	gr := &graph{
+		g:          gorgonia.NewGraph(),
+		xValue:     tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32)),
+		targetsVal: tensor.New(tensor.WithShape(key.batch, m.classes), tensor.Of(tensor.Float32)),
+	}
+	gr.x = gorgonia.NewTensor(gr.g, tensor.Float32, 4, gorgonia.WithShape(shape...),
+		gorgonia.WithName("input"), gorgonia.WithValue(gr.xValue))
+
+	mode := Eval
+	if key.purpose == purposeTrain {
+		mode = Train
+	}
+	out, err := m.net.Forward(gr.x, mode)
+	if err != nil {
+		return nil, fmt.Errorf("build graph for batch %d: %w", key.batch, err)
+	}
+	if err := m.checkLogits(out.Logits, key.batch); err != nil {
+		return nil, err
+	}
+	gr.logits = out.Logits
+
+	if key.purpose != purposeLogits {
+		gr.targets = gorgonia.NewTensor(gr.g, tensor.Float32, 2,
+			gorgonia.WithShape(key.batch, m.classes), gorgonia.WithName("targets"),
+			gorgonia.WithValue(gr.targetsVal))
+	}
+	switch key.purpose {
+	case purposeInputGradient:
+		err = m.addInputGradient(gr, out)
+	case purposeTrain:
+		err = m.addTrainGradient(gr, out)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("build graph for batch %d: %w", key.batch, err)
+	}
+
+	gr.machine = gorgonia.NewTapeMachine(gr.g)
+	return gr, nil
+}
+
+func (m *Model) checkLogits(logits *gorgonia.Node, batch int) error {
+	if logits == nil {
+		return fmt.Errorf("net returned no logits")
+	}
+	want := []int{batch, m.classes}
+	if !logits.Shape().Eq(want) {
+		return fmt.Errorf("net returned logits of shape %v, want %v", logits.Shape(), want)
+	}
+	return nil
+}
+
+func (m *Model) addInputGradient(gr *graph, out Outputs) error {
+	var err error
+	if losser, ok := m.net.(AttackLosser); ok {
+		gr.losses, err = losser.AttackLoss(out, gr.targets)
+	} else {
+		gr.losses, err = CrossEntropy(out.Logits, gr.targets)
+	}
+	if err != nil {
+		return fmt.Errorf("attack loss: %w", err)
+	}
+	if !gr.losses.Shape().Eq(tensor.Shape{gr.x.Shape()[0]}) {
+		return fmt.Errorf("attack loss has shape %v, want [%d]", gr.losses.Shape(), gr.x.Shape()[0])
+	}
+
+	total, err := gorgonia.Sum(gr.losses)
+	if err != nil {
+		return fmt.Errorf("sum attack losses: %w", err)
+	}
+	grads, err := gorgonia.Grad(total, gr.x)
+	if err != nil {
+		return fmt.Errorf("input gradient: %w", err)
+	}
+	gr.inputGrad = grads[0]
+	return nil
+}
+
+func (m *Model) addTrainGradient(gr *graph, out Outputs) error {
+	var err error
+	if losser, ok := m.net.(TrainLosser); ok {
+		gr.loss, err = losser.TrainLoss(out, gr.targets)
+	} else {
+		gr.loss, err = meanCrossEntropy(out.Logits, gr.targets)
+	}
+	if err != nil {
+		return fmt.Errorf("train loss: %w", err)
+	}
+	if !gr.loss.IsScalar() {
+		return fmt.Errorf("train loss has shape %v, want a scalar", gr.loss.Shape())
+	}
+
+	gr.params = m.net.Params()
+	nodes := make([]*gorgonia.Node, len(gr.params))
+	for i, p := range gr.params {
+		found := gr.g.ByName(p.Name)
+		if len(found) == 0 {
+			return fmt.Errorf("param %s is not used by the forward pass", p.Name)
+		}
+		nodes[i] = found[0]
+	}
+	gr.paramGrads, err = gorgonia.Grad(gr.loss, nodes...)
+	if err != nil {
+		return fmt.Errorf("param gradients: %w", err)
+	}
+	return nil
+}
+
+func meanCrossEntropy(logits, targets *gorgonia.Node) (*gorgonia.Node, error) {
+	losses, err := CrossEntropy(logits, targets)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Mean(losses)
+}
+
+// run copies x and the one-hot labels (when the graph has targets) into
+// the graph's inputs and runs it.
+func (gr *graph) run(x *tensor.Dense, labels []int) error {
+	if x.IsView() {
+		x = x.Materialize().(*tensor.Dense)
+	}
+	copy(gr.xValue.Data().([]float32), x.Data().([]float32))
+	if err := gorgonia.Let(gr.x, gr.xValue); err != nil {
+		return err
+	}
+
+	if gr.targets != nil {
+		if err := oneHot(gr.targetsVal, labels); err != nil {
+			return err
+		}
+		if err := gorgonia.Let(gr.targets, gr.targetsVal); err != nil {
+			return err
+		}
+	}
+
+	gr.machine.Reset()
+	return gr.machine.RunAll()
+}
+
+// oneHot writes labels into dst (N x classes) as one-hot rows.
+func oneHot(dst *tensor.Dense, labels []int) error {
+	shape := dst.Shape()
+	if len(labels) != shape[0] {
+		return fmt.Errorf("got %d labels for a batch of %d", len(labels), shape[0])
+	}
+
+	data := dst.Data().([]float32)
+	clear(data)
+	for i, label := range labels {
+		if label < 0 || label >= shape[1] {
+			return fmt.Errorf("label %d of image %d is outside [0, %d)", label, i, shape[1])
+		}
+		data[i*shape[1]+label] = 1
+	}
+	return nil
+}
+
+// copyDense returns a float32 copy of v that shares no memory with the
+// graph.
+func copyDense(v gorgonia.Value) *tensor.Dense {
+	src := v.(*tensor.Dense)
+	data := append([]float32(nil), src.Data().([]float32)...)
+	return tensor.New(tensor.WithShape(src.Shape().Clone()...), tensor.WithBacking(data))
+}

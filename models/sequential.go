@@ -1,0 +1,123 @@
+package models
+
+import (
+	"fmt"
+	"math/rand"
+
+	"gorgonia.org/gorgonia"
+)
+
+// Sequential is a chain of layers applied one after another, the building
+// block of backbones and of the tracks of a multi-track net. It owns the
+// parameters of its conv and linear layers.
+type Sequential struct {
+	name   string
+	input  []int
+	output []int
+	layers []Layer
+
+	// layerParams holds the weight and bias of each layer (nil for layers
+	// without parameters).
+	layerParams [][]*Param
+}
+
+// NewSequential validates layers against the input shape input (C x H x W
+// or a feature count, without the batch axis) and creates their parameters
+// from rng. Parameter names are name, the layer index and "weight" or
+// "bias", such as "stage1.0.weight"; an empty name drops the prefix. The
+// error of an invalid layer names its index and kind.
+func NewSequential(name string, input []int, layers []Layer, rng *rand.Rand) (*Sequential, error) {
+	if len(input) == 0 {
+		return nil, fmt.Errorf("sequential %q: input shape is empty", name)
+	}
+	for _, d := range input {
+		if d <= 0 {
+			return nil, fmt.Errorf("sequential %q: input shape %v has a dimension <= 0", name, input)
+		}
+	}
+
+	s := &Sequential{
+		name:        name,
+		input:       append([]int(nil), input...),
+		layers:      append([]Layer(nil), layers...),
+		layerParams: make([][]*Param, len(layers)),
+	}
+	shape := s.input
+	for i, l := range layers {
+		out, err := layerOutShape(l, shape)
+		if err != nil {
+			return nil, fmt.Errorf("%slayer %d (%s): %w", s.errorPrefix(), i, l.Kind, err)
+		}
+		s.layerParams[i] = newLayerParams(s.paramPrefix(i), l, shape, rng)
+		shape = out
+	}
+	s.output = shape
+	return s, nil
+}
+
+func (s *Sequential) paramPrefix(layer int) string {
+	if s.name == "" {
+		return fmt.Sprint(layer)
+	}
+	return fmt.Sprintf("%s.%d", s.name, layer)
+}
+
+func (s *Sequential) errorPrefix() string {
+	if s.name == "" {
+		return ""
+	}
+	return s.name + ": "
+}
+
+// Name returns the prefix of the parameter names.
+func (s *Sequential) Name() string { return s.name }
+
+// InShape returns the input shape without the batch axis.
+func (s *Sequential) InShape() []int { return append([]int(nil), s.input...) }
+
+// OutShape returns the output shape without the batch axis.
+func (s *Sequential) OutShape() []int { return append([]int(nil), s.output...) }
+
+// Layers returns a copy of the layers.
+func (s *Sequential) Layers() []Layer { return append([]Layer(nil), s.layers...) }
+
+// Params returns the parameters of all layers in layer order, weight before
+// bias.
+func (s *Sequential) Params() []*Param {
+	var params []*Param
+	for _, lp := range s.layerParams {
+		params = append(params, lp...)
+	}
+	return params
+}
+
+// Forward adds the layers to x's graph. x has the batch axis first and
+// then the input shape. No layer kind depends on mode yet; it is passed
+// on for layers that will (batch normalisation, dropout).
+func (s *Sequential) Forward(x *gorgonia.Node, mode Mode) (*gorgonia.Node, error) {
+	if err := s.checkInput(x); err != nil {
+		return nil, err
+	}
+
+	var err error
+	for i, l := range s.layers {
+		x, err = layerForward(x, l, s.layerParams[i])
+		if err != nil {
+			return nil, fmt.Errorf("%slayer %d (%s): %w", s.errorPrefix(), i, l.Kind, err)
+		}
+	}
+	return x, nil
+}
+
+func (s *Sequential) checkInput(x *gorgonia.Node) error {
+	shape := x.Shape()
+	if len(shape) != len(s.input)+1 {
+		return fmt.Errorf("%sinput has shape %v, want N x %v", s.errorPrefix(), shape, s.input)
+	}
+	for i, d := range s.input {
+		if shape[i+1] != d {
+			return fmt.Errorf("%sinput has shape %v, want N x %v", s.errorPrefix(), shape, s.input)
+		}
+	}
+	return nil
+}
