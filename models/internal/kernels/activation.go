@@ -1,0 +1,61 @@
+package kernels
+
+// minParallelElements is the smallest slice that element-wise kernels
+// split over several goroutines.
+const minParallelElements = 1 << 15
+
+// forEachChunk calls body on consecutive chunks covering [0, n), in
+// parallel when n is large.
+func forEachChunk(n int, body func(lo, hi int)) {
+	if n < minParallelElements {
+		body(0, n)
+		return
+	}
+	chunk := ceilDiv(n, 4*workers(1<<30))
+	parallelFor(ceilDiv(n, chunk), func(_, k int) {
+		body(k*chunk, min(n, (k+1)*chunk))
+	})
+}
+
+// ReLUForward sets y[i] to max(x[i], 0). x and y may be the same slice.
+func ReLUForward(x, y []float32) {
+	if len(x) != len(y) {
+		panic("kernels: ReLUForward slices differ in length")
+	}
+	forEachChunk(len(x), func(lo, hi int) {
+		for i, v := range x[lo:hi] {
+			y[lo+i] = max(v, 0)
+		}
+	})
+}
+
+// ReLUBackward sets dx[i] to dy[i] where the ReLU output y[i] is positive
+// and to 0 elsewhere.
+func ReLUBackward(y, dy, dx []float32) {
+	if len(y) != len(dy) || len(y) != len(dx) {
+		panic("kernels: ReLUBackward slices differ in length")
+	}
+	forEachChunk(len(y), func(lo, hi int) {
+		for i, v := range y[lo:hi] {
+			if v > 0 {
+				dx[lo+i] = dy[lo+i]
+			} else {
+				dx[lo+i] = 0
+			}
+		}
+	})
+}
+
+// AddRowBias adds bias (length cols) to every row of the rows x cols
+// matrix y.
+func AddRowBias(y, bias []float32, rows, cols int) {
+	if len(y) != rows*cols || len(bias) != cols {
+		panic("kernels: AddRowBias slice lengths do not match the shape")
+	}
+	for r := 0; r < rows; r++ {
+		row := y[r*cols : (r+1)*cols]
+		for j, b := range bias {
+			row[j] += b
+		}
+	}
+}

@@ -1,0 +1,145 @@
+package kernels
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ConvShape describes a 2D convolution of an NCHW input with OIHW weights,
+// the same stride along both axes and the same zero padding on all sides.
+type ConvShape struct {
+	Batch, InChannels, Height, Width int // input N, C, H, W
+	OutChannels, KernelH, KernelW    int // weight O, kH, kW; weight I is InChannels
+	Stride                           int // step between windows, >= 1
+	Pad                              int // zero rows and columns added on each side, >= 0
+}
+
+// Validate returns an error if a size is not positive, the padding is
+// negative or the kernel does not fit in the padded input.
+func (s ConvShape) Validate() error {
+	if s.Batch < 1 || s.InChannels < 1 || s.Height < 1 || s.Width < 1 {
+		return fmt.Errorf("invalid input shape %dx%dx%dx%d: sizes must be positive",
+			s.Batch, s.InChannels, s.Height, s.Width)
+	}
+	if s.OutChannels < 1 || s.KernelH < 1 || s.KernelW < 1 {
+		return fmt.Errorf("invalid weight shape %dx%dx%dx%d: sizes must be positive",
+			s.OutChannels, s.InChannels, s.KernelH, s.KernelW)
+	}
+	if s.Stride < 1 {
+		return fmt.Errorf("invalid stride %d: must be at least 1", s.Stride)
+	}
+	if s.Pad < 0 {
+		return fmt.Errorf("invalid padding %d: must be at least 0", s.Pad)
+	}
+	if s.Height+2*s.Pad < s.KernelH || s.Width+2*s.Pad < s.KernelW {
+		return errors.New("invalid convolution: kernel is larger than the padded input")
+	}
+	return nil
+}
+
+// OutH returns the output height.
+func (s ConvShape) OutH() int { return (s.Height+2*s.Pad-s.KernelH)/s.Stride + 1 }
+
+// OutW returns the output width.
+func (s ConvShape) OutW() int { return (s.Width+2*s.Pad-s.KernelW)/s.Stride + 1 }
+
+// InputSize returns the number of input elements, N*C*H*W.
+func (s ConvShape) InputSize() int { return s.Batch * s.InChannels * s.Height * s.Width }
+
+// WeightSize returns the number of weight elements, O*C*kH*kW.
+func (s ConvShape) WeightSize() int { return s.OutChannels * s.patchSize() }
+
+// OutputSize returns the number of output elements, N*O*outH*outW.
+func (s ConvShape) OutputSize() int { return s.Batch * s.OutChannels * s.outPixels() }
+
+// patchSize is the length of one unrolled window, C*kH*kW: the rows of the
+// im2col matrix.
+func (s ConvShape) patchSize() int { return s.InChannels * s.KernelH * s.KernelW }
+
+// outPixels is outH*outW: the columns of the im2col matrix.
+func (s ConvShape) outPixels() int { return s.OutH() * s.OutW() }
+
+func (s ConvShape) check(name string, got, want int) {
+	if got != want {
+		panic(fmt.Sprintf("kernels: %s has %d elements, want %d for %+v", name, got, want, s))
+	}
+}
+
+// Im2Col unrolls one C x H x W image into col, a (C*kH*kW) x (outH*outW)
+// matrix whose column p holds the window of output pixel p, with zeros
+// where the window covers padding. Batch is ignored.
+func Im2Col(s ConvShape, image, col []float32) {
+	s.check("image", len(image), s.InChannels*s.Height*s.Width)
+	s.check("col", len(col), s.patchSize()*s.outPixels())
+	oh, ow := s.OutH(), s.OutW()
+	for c := 0; c < s.InChannels; c++ {
+		plane := image[c*s.Height*s.Width : (c+1)*s.Height*s.Width]
+		for kh := 0; kh < s.KernelH; kh++ {
+			for kw := 0; kw < s.KernelW; kw++ {
+				row := ((c*s.KernelH+kh)*s.KernelW + kw) * oh * ow
+				for y := 0; y < oh; y++ {
+					dst := col[row+y*ow : row+(y+1)*ow]
+					iy := y*s.Stride - s.Pad + kh
+					if iy < 0 || iy >= s.Height {
+						clear(dst)
+						continue
+					}
+					s.gatherRow(dst, plane[iy*s.Width:(iy+1)*s.Width], kw)
+				}
+			}
+		}
+	}
+}
+
+// validRange returns the output columns [lo, hi) whose input column
+// x*Stride - Pad + kw lies inside the image.
+func (s ConvShape) validRange(kw, ow int) (lo, hi int) {
+	lo = max(0, ceilDiv(s.Pad-kw, s.Stride))
+	hi = min(ow, ceilDiv(s.Width+s.Pad-kw, s.Stride))
+	return lo, max(lo, hi)
+}
+
+// gatherRow fills dst[x] with src[x*Stride - Pad + kw], or zero outside src.
+func (s ConvShape) gatherRow(dst, src []float32, kw int) {
+	lo, hi := s.validRange(kw, len(dst))
+	clear(dst[:lo])
+	clear(dst[hi:])
+	start := lo*s.Stride - s.Pad + kw
+	if s.Stride == 1 {
+		copy(dst[lo:hi], src[start:])
+		return
+	}
+	for x := lo; x < hi; x++ {
+		dst[x] = src[start+(x-lo)*s.Stride]
+	}
+}
+
+// Col2Im adds each column of col, laid out as Im2Col produces it, back into
+// the pixels of the C x H x W image it was read from. Values that fall on
+// padding are dropped. Batch is ignored.
+func Col2Im(s ConvShape, col, image []float32) {
+	s.check("image", len(image), s.InChannels*s.Height*s.Width)
+	s.check("col", len(col), s.patchSize()*s.outPixels())
+	oh, ow := s.OutH(), s.OutW()
+	for c := 0; c < s.InChannels; c++ {
+		plane := image[c*s.Height*s.Width : (c+1)*s.Height*s.Width]
+		for kh := 0; kh < s.KernelH; kh++ {
+			for kw := 0; kw < s.KernelW; kw++ {
+				row := ((c*s.KernelH+kh)*s.KernelW + kw) * oh * ow
+				lo, hi := s.validRange(kw, ow)
+				for y := 0; y < oh; y++ {
+					iy := y*s.Stride - s.Pad + kh
+					if iy < 0 || iy >= s.Height {
+						continue
+					}
+					src := col[row+y*ow+lo : row+y*ow+hi]
+					dst := plane[iy*s.Width : (iy+1)*s.Width]
+					start := lo*s.Stride - s.Pad + kw
+					for i, v := range src {
+						dst[start+i*s.Stride] += v
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,168 @@
+package kernels
+
+// gemmFunc is Gemm or GemmSerial.
+type gemmFunc func(transA, transB bool, m, n, k int, a []float32, lda int, b []float32,
+	ldb int, beta float32, c []float32, ldc int)
+
+// forEachImage calls body for every image n of a batch. With at least as
+// many images as cores the images run in parallel and body gets GemmSerial.
+// Otherwise they run in turn and body gets the parallel Gemm. Worker
+// numbers are below workers(batch).
+func forEachImage(batch int, body func(worker, n int, gemm gemmFunc)) {
+	if workers(batch) < workers(1<<30) {
+		for n := 0; n < batch; n++ {
+			body(0, n, Gemm)
+		}
+		return
+	}
+	parallelFor(batch, func(worker, n int) { body(worker, n, GemmSerial) })
+}
+
+// Conv2DForward sets out (N x O x outH x outW) to the convolution of x
+// (N x C x H x W) with weight (O x C x kH x kW) plus bias (length O, or nil
+// for none). It panics if a slice length does not match s.
+func Conv2DForward(s ConvShape, x, weight, bias, out []float32) {
+	s.check("x", len(x), s.InputSize())
+	s.check("weight", len(weight), s.WeightSize())
+	s.check("out", len(out), s.OutputSize())
+	if bias != nil {
+		s.check("bias", len(bias), s.OutChannels)
+	}
+
+	inSize := s.InChannels * s.Height * s.Width
+	outSize := s.OutChannels * s.outPixels()
+	patch, pixels := s.patchSize(), s.outPixels()
+	cols := newScratch(workers(s.Batch), patch*pixels)
+	defer cols.release()
+
+	forEachImage(s.Batch, func(worker, n int, gemm gemmFunc) {
+		col := cols.slice(worker)
+		Im2Col(s, x[n*inSize:(n+1)*inSize], col)
+		y := out[n*outSize : (n+1)*outSize]
+		gemm(false, false, s.OutChannels, pixels, patch, weight, patch, col, pixels, 0, y, pixels)
+		if bias != nil {
+			addChannelBias(y, bias, pixels)
+		}
+	})
+}
+
+func addChannelBias(y, bias []float32, pixels int) {
+	for o, b := range bias {
+		plane := y[o*pixels : (o+1)*pixels]
+		for i := range plane {
+			plane[i] += b
+		}
+	}
+}
+
+// Conv2DBackwardInput sets dx (N x C x H x W) to the gradient of a loss
+// with respect to the convolution input, given weight (O x C x kH x kW) and
+// the output gradient dy (N x O x outH x outW).
+func Conv2DBackwardInput(s ConvShape, weight, dy, dx []float32) {
+	s.check("weight", len(weight), s.WeightSize())
+	s.check("dy", len(dy), s.OutputSize())
+	s.check("dx", len(dx), s.InputSize())
+
+	inSize := s.InChannels * s.Height * s.Width
+	outSize := s.OutChannels * s.outPixels()
+	patch, pixels := s.patchSize(), s.outPixels()
+	cols := newScratch(workers(s.Batch), patch*pixels)
+	defer cols.release()
+
+	forEachImage(s.Batch, func(worker, n int, gemm gemmFunc) {
+		col := cols.slice(worker)
+		g := dy[n*outSize : (n+1)*outSize]
+		gemm(true, false, patch, pixels, s.OutChannels, weight, patch, g, pixels, 0, col, pixels)
+		image := dx[n*inSize : (n+1)*inSize]
+		clear(image)
+		Col2Im(s, col, image)
+	})
+}
+
+// Conv2DBackwardWeight sets dWeight (O x C x kH x kW) and, unless it is
+// nil, dBias (length O) to the gradients of a loss with respect to the
+// convolution weight and bias, given the input x (N x C x H x W) and the
+// output gradient dy (N x O x outH x outW). Both are summed over the batch.
+func Conv2DBackwardWeight(s ConvShape, x, dy, dWeight, dBias []float32) {
+	s.check("x", len(x), s.InputSize())
+	s.check("dy", len(dy), s.OutputSize())
+	s.check("dWeight", len(dWeight), s.WeightSize())
+	if dBias != nil {
+		s.check("dBias", len(dBias), s.OutChannels)
+	}
+
+	inSize := s.InChannels * s.Height * s.Width
+	outSize := s.OutChannels * s.outPixels()
+	patch, pixels := s.patchSize(), s.outPixels()
+	w := workers(s.Batch)
+	cols := newScratch(w, patch*pixels)
+	defer cols.release()
+
+	// Each worker sums its images into its own gradient, and the worker
+	// gradients are added at the end, so no two goroutines write one slice.
+	sums := newScratch(w, len(dWeight))
+	defer sums.release()
+	clear(sums.all())
+
+	forEachImage(s.Batch, func(worker, n int, gemm gemmFunc) {
+		col := cols.slice(worker)
+		Im2Col(s, x[n*inSize:(n+1)*inSize], col)
+		g := dy[n*outSize : (n+1)*outSize]
+		gemm(false, true, s.OutChannels, patch, pixels, g, pixels, col, pixels, 1,
+			sums.slice(worker), patch)
+	})
+
+	copy(dWeight, sums.slice(0))
+	for k := 1; k < w; k++ {
+		for i, v := range sums.slice(k) {
+			dWeight[i] += v
+		}
+	}
+	if dBias != nil {
+		SumChannels(dy, s.Batch, s.OutChannels, pixels, dBias)
+	}
+}
+
+// SumChannels sets sums[c] to the sum of channel c of x over the batch and
+// the pixels, where x is batch x channels x pixels. It is the bias gradient
+// of a convolution or, with pixels 1, of a linear layer.
+func SumChannels(x []float32, batch, channels, pixels int, sums []float32) {
+	if len(x) != batch*channels*pixels || len(sums) != channels {
+		panic("kernels: SumChannels slice lengths do not match the shape")
+	}
+	clear(sums)
+	for n := 0; n < batch; n++ {
+		image := x[n*channels*pixels : (n+1)*channels*pixels]
+		if pixels == 1 {
+			for c, v := range image {
+				sums[c] += v
+			}
+			continue
+		}
+		for c := range sums {
+			var total float32
+			for _, v := range image[c*pixels : (c+1)*pixels] {
+				total += v
+			}
+			sums[c] += total
+		}
+	}
+}
+
+// scratch is one pooled buffer split into equal per-worker slices.
+type scratch struct {
+	buf  *[]float32
+	size int
+}
+
+func newScratch(count, size int) scratch {
+	return scratch{buf: getBuffer(count * size), size: size}
+}
+
+func (s scratch) slice(worker int) []float32 {
+	return (*s.buf)[worker*s.size : (worker+1)*s.size]
+}
+
+func (s scratch) all() []float32 { return *s.buf }
+
+func (s scratch) release() { putBuffer(s.buf) }
