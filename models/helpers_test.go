@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"testing"
 
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -16,9 +17,9 @@ type memDataset struct {
 	labels  []int
 }
 
-func (d *memDataset) Len() int       { return len(d.images) }
-func (d *memDataset) Shape() []int   { return d.shape }
-func (d *memDataset) Classes() int   { return d.classes }
+func (d *memDataset) Len() int     { return len(d.images) }
+func (d *memDataset) Shape() []int { return d.shape }
+func (d *memDataset) Classes() int { return d.classes }
 func (d *memDataset) Example(i int, dst []float32) (int, error) {
 	if i < 0 || i >= len(d.images) {
 		return 0, fmt.Errorf("example %d out of range", i)
@@ -107,4 +108,32 @@ func closeEnough(got, want, absTol, relTol float64) bool {
 		scale = -scale
 	}
 	return diff <= absTol+relTol*scale
+}
+
+// constantNet gives fixed logits plus zero times its input, so the input
+// stays part of the graph.
+type constantNet struct {
+	logits []float32
+}
+
+func (n constantNet) Params() []*Param { return nil }
+
+func (n constantNet) Forward(x *gorgonia.Node, mode Mode) (Outputs, error) {
+	batch := x.Shape()[0]
+	classes := len(n.logits) / batch
+	value := tensor.New(tensor.WithShape(batch, classes), tensor.WithBacking(n.logits))
+	constant := x.Graph().Constant(value)
+
+	flat, err := gorgonia.Reshape(x, tensor.Shape{batch, product(x.Shape()[1:])})
+	if err != nil {
+		return Outputs{}, err
+	}
+	zero := x.Graph().Constant(gorgonia.NewF32(0))
+	scaled, err := gorgonia.Mul(flat, zero)
+	if err != nil {
+		return Outputs{}, err
+	}
+	logits, err := gorgonia.BroadcastAdd(constant, gorgonia.Must(gorgonia.Sum(scaled, 1)),
+		nil, []byte{1})
+	return Outputs{Logits: logits}, err
 }

@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"math"
 	"sync"
 
 	"gorgonia.org/gorgonia"
@@ -157,6 +158,22 @@ func (m *Model) checkInput(x *tensor.Dense) error {
 	for i, d := range m.input {
 		if shape[i+1] != d {
 			return fmt.Errorf("input has shape %v, want N x %v", shape, m.input)
+		}
+	}
+	return checkFinite(x)
+}
+
+// checkFinite rejects NaN and infinite pixels. Besides being invalid
+// input, they would crash the process: gorgonia v0.9.18's max-pool
+// gradient indexes its input at -1 for a window that holds no number
+// above -MaxFloat32, and it runs on a goroutine that cannot be recovered.
+func checkFinite(x *tensor.Dense) error {
+	if x.IsView() {
+		x = x.Materialize().(*tensor.Dense)
+	}
+	for i, v := range x.Data().([]float32) {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("input value %d is %v, want a finite pixel", i, v)
 		}
 	}
 	return nil

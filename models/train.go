@@ -206,7 +206,24 @@ func (m *Model) trainStep(data datasets.Dataset, indices []int, opt optimizer) (
 		grads[i] = g.Value().Data().([]float32)
 	}
 	opt.step(gr.params, grads)
+	if err := checkParamsFinite(gr.params); err != nil {
+		return 0, fmt.Errorf("after the step: %w; lower the learning rate", err)
+	}
 	return loss, nil
+}
+
+// checkParamsFinite rejects parameters holding NaN or infinite values,
+// which would make the next loss NaN (and can crash gorgonia's max-pool
+// gradient, see checkFinite).
+func checkParamsFinite(params []*Param) error {
+	for _, p := range params {
+		for i, v := range p.Value.Data().([]float32) {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("parameter %s value %d is %v", p.Name, i, v)
+			}
+		}
+	}
+	return nil
 }
 
 // loadBatch reads the images at indices into an N x C x H x W tensor and
