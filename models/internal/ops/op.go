@@ -1,0 +1,149 @@
+// Package ops provides gorgonia operations backed by the float32 kernels of
+// models/internal/kernels: convolution, linear layers, max pooling and ReLU.
+// Each operation supports symbolic differentiation, so gorgonia.Grad builds
+// its backward pass from this package's gradient operations, and each one
+// reuses the output buffer a tape machine hands it.
+//
+// All operations accept float32 tensors only.
+package ops
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// kernelOp is a gorgonia.Op whose inputs and output have shapes fixed when
+// the graph is built and whose work is one call into the kernels package.
+type kernelOp struct {
+	// name identifies the operation and all its parameters. Together with
+	// the input shapes it is the op's hash, which gorgonia uses to merge
+	// identical nodes, so it must differ whenever the results can.
+	name    string
+	inputs  []tensor.Shape
+	output  tensor.Shape
+	compute func(out []float32, in [][]float32)
+
+	// gradients returns the gradient nodes of the inputs given the output
+	// gradient. It is nil for ops that are not differentiable.
+	gradients func(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error)
+}
+
+var (
+	_ gorgonia.Op              = (*kernelOp)(nil)
+	_ gorgonia.SDOp            = (*kernelOp)(nil)
+	_ gorgonia.UsePreallocDoer = (*kernelOp)(nil)
+)
+
+// apply adds op to the graph with the given inputs.
+func apply(op *kernelOp, inputs ...*gorgonia.Node) (*gorgonia.Node, error) {
+	n, err := gorgonia.ApplyOp(op, inputs...)
+	if err != nil {
+		return nil, fmt.Errorf("apply %s: %w", op.name, err)
+	}
+	return n, nil
+}
+
+func (op *kernelOp) Arity() int { return len(op.inputs) }
+
+func (op *kernelOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	types := make([]hm.Type, 0, len(op.inputs)+1)
+	for _, s := range op.inputs {
+		types = append(types, gorgonia.TensorType{Dims: s.Dims(), Of: a})
+	}
+	types = append(types, gorgonia.TensorType{Dims: op.output.Dims(), Of: a})
+	return hm.NewFnType(types...)
+}
+
+func (op *kernelOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.output.Clone(), nil
+}
+
+func (op *kernelOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	out := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(op.output.Clone()...))
+	return op.UsePreallocDo(out, inputs...)
+}
+
+// UsePreallocDo computes the op into prealloc, which must be a float32
+// tensor of the output shape. Its previous contents are overwritten.
+func (op *kernelOp) UsePreallocDo(prealloc gorgonia.Value,
+	inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	if len(inputs) != len(op.inputs) {
+		return nil, fmt.Errorf("%s: got %d inputs, want %d", op.name, len(inputs), len(op.inputs))
+	}
+	in := make([][]float32, len(inputs))
+	for i, v := range inputs {
+		data, err := float32Data(v, op.inputs[i])
+		if err != nil {
+			return nil, fmt.Errorf("%s: input %d: %w", op.name, i, err)
+		}
+		in[i] = data
+	}
+	out, err := float32Data(prealloc, op.output)
+	if err != nil {
+		return nil, fmt.Errorf("%s: output: %w", op.name, err)
+	}
+
+	op.compute(out, in)
+	return prealloc, nil
+}
+
+// float32Data returns the elements of v, which must be a dense float32
+// tensor of the given shape.
+func float32Data(v gorgonia.Value, shape tensor.Shape) ([]float32, error) {
+	t, ok := v.(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("got %T, want *tensor.Dense", v)
+	}
+	if !t.Shape().Eq(shape) {
+		return nil, fmt.Errorf("got shape %v, want %v", t.Shape(), shape)
+	}
+	data, ok := t.Data().([]float32)
+	if !ok {
+		return nil, fmt.Errorf("got dtype %v, want float32", t.Dtype())
+	}
+	if len(data) != shape.TotalSize() {
+		return nil, fmt.Errorf("got %d elements, want %d contiguous ones", len(data),
+			shape.TotalSize())
+	}
+	return data, nil
+}
+
+func (op *kernelOp) ReturnsPtr() bool     { return false }
+func (op *kernelOp) CallsExtern() bool    { return false }
+func (op *kernelOp) OverwritesInput() int { return -1 }
+
+func (op *kernelOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "%s%v", op.name, op.inputs)
+}
+
+func (op *kernelOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+
+func (op *kernelOp) String() string { return op.name }
+
+func (op *kernelOp) DiffWRT(inputs int) []bool {
+	wrt := make([]bool, inputs)
+	for i := range wrt {
+		wrt[i] = op.gradients != nil
+	}
+	return wrt
+}
+
+// SymDiff returns the gradient nodes of the op's inputs. Gradient ops are
+// not differentiable themselves, so second derivatives are unsupported.
+func (op *kernelOp) SymDiff(inputs gorgonia.Nodes, output,
+	grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if op.gradients == nil {
+		return nil, fmt.Errorf("%s is not differentiable", op.name)
+	}
+	return op.gradients(inputs, output, grad)
+}
