@@ -151,10 +151,16 @@ func uniformTensor(shape []int, bound float64, rng *rand.Rand) *tensor.Dense {
 func layerForward(x *gorgonia.Node, l Layer, params []*Param) (*gorgonia.Node, error) {
 	switch l.Kind {
 	case Conv:
-		weight, bias := paramNodes(x.Graph(), params)
+		weight, bias, err := paramNodes(x.Graph(), params)
+		if err != nil {
+			return nil, err
+		}
 		return conv2d(x, weight, bias, convStride(l), l.Pad)
 	case Linear:
-		weight, bias := paramNodes(x.Graph(), params)
+		weight, bias, err := paramNodes(x.Graph(), params)
+		if err != nil {
+			return nil, err
+		}
 		return linear(x, weight, bias)
 	case ReLU:
 		return gorgonia.Rectify(x)
@@ -168,19 +174,32 @@ func layerForward(x *gorgonia.Node, l Layer, params []*Param) (*gorgonia.Node, e
 	}
 }
 
-func paramNodes(g *gorgonia.ExprGraph, params []*Param) (weight, bias *gorgonia.Node) {
-	return ParamNode(g, params[0]), ParamNode(g, params[1])
+func paramNodes(g *gorgonia.ExprGraph, params []*Param) (weight, bias *gorgonia.Node, err error) {
+	if weight, err = ParamNode(g, params[0]); err != nil {
+		return nil, nil, err
+	}
+	if bias, err = ParamNode(g, params[1]); err != nil {
+		return nil, nil, err
+	}
+	return weight, bias, nil
 }
 
 // ParamNode returns the node of g that reads p.Value, adding it on first
 // use. Every graph of a Net reads the same tensor, so an in-place update of
-// p.Value is seen by all of them. Nodes are found by p.Name, which must be
-// unique in g.
-func ParamNode(g *gorgonia.ExprGraph, p *Param) *gorgonia.Node {
+// p.Value is seen by all of them. Nodes are found by p.Name, and the error
+// reports a node of that name that reads another tensor: parameter names
+// must be unique within a Net.
+func ParamNode(g *gorgonia.ExprGraph, p *Param) (*gorgonia.Node, error) {
 	if found := g.ByName(p.Name); len(found) > 0 {
-		return found[0]
+		if value, ok := found[0].Value().(*tensor.Dense); !ok || value != p.Value {
+			return nil, fmt.Errorf("parameter name %q is used twice in one graph; "+
+				"give each Sequential of a Net its own name", p.Name)
+		}
+		return found[0], nil
 	}
-	return gorgonia.NewTensor(g, tensor.Float32, p.Value.Dims(),
+
+	node := gorgonia.NewTensor(g, tensor.Float32, p.Value.Dims(),
 		gorgonia.WithShape(p.Value.Shape().Clone()...), gorgonia.WithName(p.Name),
 		gorgonia.WithValue(p.Value))
+	return node, nil
 }

@@ -5,6 +5,8 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+
+	"gorgonia.org/gorgonia"
 )
 
 func TestSequentialShapeErrors(t *testing.T) {
@@ -204,4 +206,48 @@ func TestCrossEntropyLargeLogits(t *testing.T) {
 	if !closeEnough(float64(losses[1]), 1000, 0, 1e-5) {
 		t.Errorf("loss of a wrong prediction is %g, want 1000", losses[1])
 	}
+}
+
+func TestDuplicateParamNamesRejected(t *testing.T) {
+	layers := []Layer{{Kind: Flatten}, {Kind: Linear, Out: 3}}
+	rng := rand.New(rand.NewSource(1))
+	first, err := NewSequential("track", []int{1, 2, 2}, layers, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _ := NewSequential("track", []int{1, 2, 2}, layers, rng)
+
+	m := NewModel(twoSequentials{first, second}, []int{1, 2, 2}, 3)
+	_, err = m.Logits(randomImages(rng, 1, 1, 2, 2))
+	if err == nil || !strings.Contains(err.Error(), `"track.1.weight" is used twice`) {
+		t.Errorf("error %v, want it to name the duplicate parameter", err)
+	}
+
+	renamed, _ := NewSequential("other", []int{1, 2, 2}, layers, rng)
+	m = NewModel(twoSequentials{first, renamed}, []int{1, 2, 2}, 3)
+	if _, err := m.Logits(randomImages(rng, 1, 1, 2, 2)); err != nil {
+		t.Errorf("distinct names: %v", err)
+	}
+}
+
+// twoSequentials sums the outputs of two Sequentials on the same input.
+type twoSequentials struct {
+	first, second *Sequential
+}
+
+func (n twoSequentials) Params() []*Param {
+	return append(n.first.Params(), n.second.Params()...)
+}
+
+func (n twoSequentials) Forward(x *gorgonia.Node, mode Mode) (Outputs, error) {
+	a, err := n.first.Forward(x, mode)
+	if err != nil {
+		return Outputs{}, err
+	}
+	b, err := n.second.Forward(x, mode)
+	if err != nil {
+		return Outputs{}, err
+	}
+	sum, err := gorgonia.Add(a, b)
+	return Outputs{Logits: sum}, err
 }

@@ -87,20 +87,37 @@ func (m *Model) InputShape() []int { return append([]int(nil), m.input...) }
 // Classes returns the number of logits per image.
 func (m *Model) Classes() int { return m.classes }
 
+// MaxGraphBatch is the largest batch one graph runs. Logits and
+// InputGradient split larger batches into chunks of this many images (and
+// a remainder), which bounds the memory a graph holds; the results do not
+// depend on the split because images do not interact.
+const MaxGraphBatch = 256
+
 // Logits returns the N x Classes logits of x (N x C x H x W, pixels in
 // [0, 1]) in Eval mode. The result is a fresh tensor the caller may keep.
 func (m *Model) Logits(x *tensor.Dense) (*tensor.Dense, error) {
+	x = contiguous(x)
+	if err := m.checkInput(x); err != nil {
+		return nil, fmt.Errorf("logits: %w", err)
+	}
+
 	m.mu.Lock()
 	defer m.mu.Unlock()
 
-	gr, err := m.graphFor(x, purposeLogits)
-	if err != nil {
-		return nil, err
+	batch := x.Shape()[0]
+	logits := make([]float32, 0, batch*m.classes)
+	for start := 0; start < batch; start += MaxGraphBatch {
+		chunk := imageRange(x, start, min(start+MaxGraphBatch, batch))
+		gr, err := m.graphFor(chunk.Shape()[0], purposeLogits)
+		if err != nil {
+			return nil, fmt.Errorf("logits: %w", err)
+		}
+		if err := gr.run(chunk, nil); err != nil {
+			return nil, fmt.Errorf("logits: %w", err)
+		}
+		logits = append(logits, gr.logits.Value().Data().([]float32)...)
 	}
-	if err := gr.run(x, nil); err != nil {
-		return nil, fmt.Errorf("logits: %w", err)
-	}
-	return copyDense(gr.logits.Value()), nil
+	return tensor.New(tensor.WithShape(batch, m.classes), tensor.WithBacking(logits)), nil
 }
 
 // InputGradient returns, in Eval mode, the attack loss of each image of x
@@ -109,29 +126,65 @@ func (m *Model) Logits(x *tensor.Dense) (*tensor.Dense, error) {
 // logits otherwise. The per-image losses are summed before
 // differentiation, so image i's gradient is that of its own loss.
 func (m *Model) InputGradient(x *tensor.Dense, labels []int) (*tensor.Dense, []float32, error) {
+	x = contiguous(x)
+	if err := m.checkInput(x); err != nil {
+		return nil, nil, fmt.Errorf("input gradient: %w", err)
+	}
+	batch := x.Shape()[0]
+	if len(labels) != batch {
+		return nil, nil, fmt.Errorf("input gradient: got %d labels for %d images",
+			len(labels), batch)
+	}
+
 	m.mu.Lock()
 	defer m.mu.Unlock()
 
-	gr, err := m.graphFor(x, purposeInputGradient)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := gr.run(x, labels); err != nil {
-		return nil, nil, fmt.Errorf("input gradient: %w", err)
+	grad := make([]float32, 0, x.Shape().TotalSize())
+	losses := make([]float32, 0, batch)
+	for start := 0; start < batch; start += MaxGraphBatch {
+		end := min(start+MaxGraphBatch, batch)
+		chunk := imageRange(x, start, end)
+		gr, err := m.graphFor(end-start, purposeInputGradient)
+		if err != nil {
+			return nil, nil, fmt.Errorf("input gradient: %w", err)
+		}
+		if err := gr.run(chunk, labels[start:end]); err != nil {
+			return nil, nil, fmt.Errorf("input gradient: %w", err)
+		}
+		losses = append(losses, gr.losses.Value().Data().([]float32)...)
+		grad = append(grad, gr.inputGrad.Value().Data().([]float32)...)
 	}
 
-	losses := append([]float32(nil), gr.losses.Value().Data().([]float32)...)
-	return copyDense(gr.inputGrad.Value()), losses, nil
+	shape := x.Shape().Clone()
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(grad)), losses, nil
 }
 
-// graphFor returns the cached graph for x's batch size and purpose,
-// building it on first use.
-func (m *Model) graphFor(x *tensor.Dense, p purpose) (*graph, error) {
-	if err := m.checkInput(x); err != nil {
-		return nil, err
+// contiguous returns x, or a contiguous copy when x is a view, because the
+// runner reads the backing slice in order.
+func contiguous(x *tensor.Dense) *tensor.Dense {
+	if x == nil || !x.IsView() {
+		return x
 	}
+	return x.Materialize().(*tensor.Dense)
+}
 
-	key := graphKey{batch: x.Shape()[0], purpose: p}
+// imageRange returns images [from, to) of x as a tensor that shares x's
+// memory, or x itself when the range covers it.
+func imageRange(x *tensor.Dense, from, to int) *tensor.Dense {
+	shape := x.Shape()
+	if from == 0 && to == shape[0] {
+		return x
+	}
+	size := product(shape[1:])
+	data := x.Data().([]float32)[from*size : to*size]
+	chunkShape := append([]int{to - from}, shape[1:]...)
+	return tensor.New(tensor.WithShape(chunkShape...), tensor.WithBacking(data))
+}
+
+// graphFor returns the cached graph for the batch size and purpose,
+// building it on first use.
+func (m *Model) graphFor(batch int, p purpose) (*graph, error) {
+	key := graphKey{batch: batch, purpose: p}
 	if gr, ok := m.graphs[key]; ok {
 		return gr, nil
 	}
@@ -143,6 +196,7 @@ func (m *Model) graphFor(x *tensor.Dense, p purpose) (*graph, error) {
 	return gr, nil
 }
 
+// checkInput checks x's dtype, shape and values.
 func (m *Model) checkInput(x *tensor.Dense) error {
 	if x == nil {
 		return fmt.Errorf("input is nil, want N x %v", m.input)
@@ -168,9 +222,6 @@ func (m *Model) checkInput(x *tensor.Dense) error {
 // gradient indexes its input at -1 for a window that holds no number
 // above -MaxFloat32, and it runs on a goroutine that cannot be recovered.
 func checkFinite(x *tensor.Dense) error {
-	if x.IsView() {
-		x = x.Materialize().(*tensor.Dense)
-	}
 	for i, v := range x.Data().([]float32) {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return fmt.Errorf("input value %d is %v, want a finite pixel", i, v)
@@ -299,9 +350,6 @@ func meanCrossEntropy(logits, targets *gorgonia.Node) (*gorgonia.Node, error) {
 // run copies x and the one-hot labels (when the graph has targets) into
 // the graph's inputs and runs it.
 func (gr *graph) run(x *tensor.Dense, labels []int) error {
-	if x.IsView() {
-		x = x.Materialize().(*tensor.Dense)
-	}
 	copy(gr.xValue.Data().([]float32), x.Data().([]float32))
 	if err := gorgonia.Let(gr.x, gr.xValue); err != nil {
 		return err
@@ -336,12 +384,4 @@ func oneHot(dst *tensor.Dense, labels []int) error {
 		data[i*shape[1]+label] = 1
 	}
 	return nil
-}
-
-// copyDense returns a float32 copy of v that shares no memory with the
-// graph.
-func copyDense(v gorgonia.Value) *tensor.Dense {
-	src := v.(*tensor.Dense)
-	data := append([]float32(nil), src.Data().([]float32)...)
-	return tensor.New(tensor.WithShape(src.Shape().Clone()...), tensor.WithBacking(data))
 }

@@ -4,6 +4,8 @@ import (
 	"math/rand"
 	"testing"
 
+	"gorgonia.org/gorgonia"
+
 	"gorgonia.org/tensor"
 )
 
@@ -92,7 +94,7 @@ func TestParamGradientFiniteDifference(t *testing.T) {
 	x := randomImages(rng, 3, 2, 6, 6)
 	labels := []int{1, 0, 2}
 
-	gr, err := m.graphFor(x, purposeTrain)
+	gr, err := m.graphFor(x.Shape()[0], purposeTrain)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,5 +257,71 @@ func TestModelInputErrors(t *testing.T) {
 	}
 	if _, _, err := m.InputGradient(x, []int{0, 3}); err == nil {
 		t.Error("InputGradient accepted label 3 for 3 classes")
+	}
+}
+
+func TestLogitsSplitsLargeBatches(t *testing.T) {
+	m := mustModel(t, tinyCNNSpec(), 15)
+	rng := rand.New(rand.NewSource(16))
+	batch := MaxGraphBatch + 3
+	x := randomImages(rng, batch, 2, 6, 6)
+	labels := make([]int, batch)
+
+	all, err := m.Logits(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grad, losses, err := m.InputGradient(x, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !grad.Shape().Eq(x.Shape()) || len(losses) != batch {
+		t.Fatalf("gradient shape %v and %d losses, want %v and %d",
+			grad.Shape(), len(losses), x.Shape(), batch)
+	}
+
+	for _, i := range []int{0, MaxGraphBatch - 1, MaxGraphBatch, batch - 1} {
+		one, err := m.Logits(imageSlice(x, i, i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := imageSlice(all, i, i+1).Data().([]float32)
+		for j, v := range one.Data().([]float32) {
+			if !closeEnough(float64(v), float64(want[j]), 1e-6, 1e-5) {
+				t.Errorf("image %d logit %d: %g alone, %g in the large batch", i, j, v, want[j])
+			}
+		}
+
+		_, single, err := m.InputGradient(imageSlice(x, i, i+1), labels[i:i+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !closeEnough(float64(single[0]), float64(losses[i]), 1e-6, 1e-5) {
+			t.Errorf("image %d loss: %g alone, %g in the large batch", i, single[0], losses[i])
+		}
+	}
+}
+
+func TestLogitsAcceptsView(t *testing.T) {
+	m := mustModel(t, tinyCNNSpec(), 17)
+	x := randomImages(rand.New(rand.NewSource(18)), 4, 2, 6, 6)
+	view, err := x.Slice(gorgonia.S(1, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := m.Logits(view.(*tensor.Dense))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.Logits(imageSlice(x, 1, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantData := want.Data().([]float32)
+	for j, v := range got.Data().([]float32) {
+		if v != wantData[j] {
+			t.Errorf("logit %d of a view: %g, of a copy %g", j, v, wantData[j])
+		}
 	}
 }

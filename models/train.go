@@ -185,7 +185,10 @@ func (m *Model) trainStep(data datasets.Dataset, indices []int, opt optimizer) (
 	m.mu.Lock()
 	defer m.mu.Unlock()
 
-	gr, err := m.graphFor(x, purposeTrain)
+	if err := checkFinite(x); err != nil {
+		return 0, err
+	}
+	gr, err := m.graphFor(len(indices), purposeTrain)
 	if err != nil {
 		return 0, err
 	}
