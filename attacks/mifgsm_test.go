@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"gorgonia.org/tensor"
+
+	"github.com/mmatransfer/mma/models"
 )
 
 // imageBatch returns images i of x (shape N x C x H x W) as a new batch.
@@ -25,29 +27,55 @@ func imageBatch(x *tensor.Dense, labels []int, indices ...int) (*tensor.Dense, [
 }
 
 func TestMIFGSMImageIndependentOfBatch(t *testing.T) {
-	// Large weights make confident images with tiny gradients and wrong
-	// ones with large gradients, so a norm shared by the batch would
-	// reweight the momentum of each image.
-	m := newLinearModel(8, []int{1, 4, 4}, 3, 3)
-	x, labels := testBatch(9, 6, m.shape, m.classes)
-	size := m.imageSize()
+	// The images start at different distances from their targets, and
+	// their gradients shrink and flip sign at different steps. A norm
+	// shared by the batch would reweight each image's momentum.
+	candidates := []models.Differentiable{
+		newTargetModel(8, []int{1, 4, 4}, 3),
+		newLinearModel(8, []int{1, 4, 4}, 3, 3),
+	}
+	for _, m := range candidates {
+		x, labels := testBatch(9, 6, m.InputShape(), m.Classes())
+		size := x.Shape().TotalSize() / len(labels)
 
-	for _, a := range []MIFGSM{{Eps: 0.3}, {Eps: 0.3, Alpha: 0.02, Steps: 20, Decay: 0.8}} {
-		batched := perturb(t, a, m, x, labels)
-		for i := range labels {
-			alone, aloneLabels := imageBatch(x, labels, i)
-			got := perturb(t, a, m, alone, aloneLabels)
-			if !slices.Equal(got, batched[i*size:(i+1)*size]) {
-				t.Errorf("%v: image %d alone gives %v, in its batch %v",
-					a, i, got, batched[i*size:(i+1)*size])
+		for _, a := range []MIFGSM{{Eps: 0.3}, {Eps: 0.5, Alpha: 0.04, Steps: 20, Decay: 0.8}} {
+			batched := perturb(t, a, m, x, labels)
+			for i := range labels {
+				alone, aloneLabels := imageBatch(x, labels, i)
+				got := perturb(t, a, m, alone, aloneLabels)
+				if !slices.Equal(got, batched[i*size:(i+1)*size]) {
+					t.Errorf("%T %v: image %d alone gives %v, in its batch %v",
+						m, a, i, got, batched[i*size:(i+1)*size])
+				}
 			}
 		}
 	}
 }
 
+func TestMIFGSMMomentumChangesSteps(t *testing.T) {
+	// Without momentum the steps oscillate around the target, and with it
+	// they overshoot, so the two must differ.
+	m := newTargetModel(14, []int{1, 4, 4}, 2)
+	x, labels := testBatch(15, 3, m.InputShape(), m.Classes())
+
+	without := perturb(t, MIFGSM{Eps: 0.5, Alpha: 0.05, Decay: NoMomentum}, m, x, labels)
+	with := perturb(t, MIFGSM{Eps: 0.5, Alpha: 0.05}, m, x, labels)
+	if slices.Equal(with, without) {
+		t.Errorf("MI-FGSM with decay 1 took the same steps as with decay 0")
+	}
+}
+
 func TestMIFGSMWithoutMomentumEqualsIFGSM(t *testing.T) {
-	m := newLinearModel(10, []int{2, 3, 3}, 4, 1)
-	x, labels := testBatch(11, 5, m.shape, m.classes)
+	for _, m := range []models.Differentiable{
+		newLinearModel(10, []int{2, 3, 3}, 4, 1),
+		newTargetModel(10, []int{2, 3, 3}, 4),
+	} {
+		testMIFGSMWithoutMomentum(t, m)
+	}
+}
+
+func testMIFGSMWithoutMomentum(t *testing.T, m models.Differentiable) {
+	x, labels := testBatch(11, 5, m.InputShape(), m.Classes())
 
 	for _, eps := range []float32{0.03, 0.3} {
 		want := perturb(t, IFGSM{Eps: eps, Alpha: eps / 4, Steps: 12}, m, x, labels)

@@ -171,3 +171,61 @@ func testBatch(seed uint64, n int, shape []int, classes int) (*tensor.Dense, []i
 	dims := append([]int{n}, shape...)
 	return tensor.New(tensor.WithShape(dims...), tensor.WithBacking(pixels)), labels
 }
+
+// targetModel has the attack loss -||x - t||^2 / 2 for a target image t
+// per label, so its input gradient t - x changes sign wherever an attack
+// steps past the target. Momentum then makes a visible difference.
+type targetModel struct {
+	shape   []int
+	targets [][]float32 // one C*H*W image per class
+}
+
+func newTargetModel(seed uint64, shape []int, classes int) *targetModel {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	m := &targetModel{shape: shape}
+	for range classes {
+		target := make([]float32, shape[0]*shape[1]*shape[2])
+		for j := range target {
+			target[j] = rng.Float32()
+		}
+		m.targets = append(m.targets, target)
+	}
+	return m
+}
+
+func (m *targetModel) InputShape() []int { return m.shape }
+
+func (m *targetModel) Classes() int { return len(m.targets) }
+
+// Logits returns minus the squared distance to each target.
+func (m *targetModel) Logits(x *tensor.Dense) (*tensor.Dense, error) {
+	pixels := x.Data().([]float32)
+	n := x.Shape()[0]
+	size := len(m.targets[0])
+	out := make([]float32, 0, n*len(m.targets))
+	for i := range n {
+		for _, target := range m.targets {
+			var sum float32
+			for j, v := range pixels[i*size : (i+1)*size] {
+				sum += (v - target[j]) * (v - target[j])
+			}
+			out = append(out, -sum)
+		}
+	}
+	return tensor.New(tensor.WithShape(n, len(m.targets)), tensor.WithBacking(out)), nil
+}
+
+func (m *targetModel) InputGradient(x *tensor.Dense, labels []int) (*tensor.Dense, []float32, error) {
+	pixels := x.Data().([]float32)
+	size := len(m.targets[0])
+	grad := make([]float32, len(pixels))
+	losses := make([]float32, len(labels))
+	for i, label := range labels {
+		target := m.targets[label]
+		for j, v := range pixels[i*size : (i+1)*size] {
+			grad[i*size+j] = target[j] - v
+			losses[i] -= (v - target[j]) * (v - target[j]) / 2
+		}
+	}
+	return tensor.New(tensor.WithShape(x.Shape()...), tensor.WithBacking(grad)), losses, nil
+}
