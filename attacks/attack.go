@@ -1,10 +1,10 @@
 // Package attacks crafts L-infinity adversarial examples on any
 // models.Differentiable: FGSM, I-FGSM (BIM), PGD with a random start and
 // MI-FGSM. Every attack works in pixel space on float32 images in [0, 1]
-// of shape N x C x H x W, keeps each adversarial pixel within Eps of its
-// clean value and inside [0, 1], and follows the gradient of the model's
-// attack loss (InputGradient), so a model chooses its own loss and an
-// ensemble or a multi-track model is attacked like any other model.
+// of shape N x C x H x W and keeps each adversarial pixel within Eps of
+// its clean value and inside [0, 1]. The attacks follow the gradient of
+// the model's own attack loss (InputGradient), so an ensemble or a
+// multi-track model is attacked like any other model.
 //
 // Each attack is a config struct whose zero fields mean documented
 // defaults. Its String method gives the full config in a form that Parse

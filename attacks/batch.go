@@ -89,10 +89,10 @@ func float32Values(name string, t *tensor.Dense) ([]float32, error) {
 
 	values, ok := t.Data().([]float32)
 	if !ok {
-		return nil, fmt.Errorf("%s holds %T, expected []float32", name, t.Data())
+		return nil, fmt.Errorf("%s contains %T, expected []float32", name, t.Data())
 	}
 	if want := t.Shape().TotalSize(); len(values) != want {
-		return nil, fmt.Errorf("%s holds %d values, expected %d for shape %v",
+		return nil, fmt.Errorf("%s contains %d values, expected %d for shape %v",
 			name, len(values), want, t.Shape())
 	}
 	return values, nil
@@ -110,7 +110,7 @@ func checkPixelRange(pixels []float32) error {
 	return nil
 }
 
-// checkLabels returns an error unless labels holds n classes in
+// checkLabels returns an error unless labels contains n classes in
 // [0, classes).
 func checkLabels(labels []int, n, classes int) error {
 	if len(labels) != n {

@@ -12,11 +12,11 @@ import (
 // PGD is projected gradient descent under an L-infinity budget as in
 // Madry, Makelov, Schmidt, Tsipras and Vladu, "Towards Deep Learning
 // Models Resistant to Adversarial Attacks", ICLR 2018. It starts at a
-// point drawn uniformly from the Eps-ball around x (clipped to [0, 1]),
-// then takes Steps steps of size Alpha along the sign of the input
+// point drawn uniformly from the Eps-ball around x and clipped to [0, 1].
+// Then it takes Steps steps of size Alpha along the sign of the input
 // gradient, and after each step projects every pixel onto [x-Eps, x+Eps]
-// and [0, 1]. The random start is always on: IFGSM is the same attack
-// started at x.
+// and [0, 1]. The random start is always on, because IFGSM is the same
+// attack started at x.
 //
 // The paper used 40 steps of 0.01 at Eps = 0.3 on MNIST and 7 steps of
 // 2/255 at Eps = 8/255 on CIFAR-10. The defaults here are the common

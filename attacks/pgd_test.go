@@ -24,12 +24,12 @@ func TestPGDDifferentSeedDifferentStart(t *testing.T) {
 	clean := x.Data().([]float32)
 	const eps = 0.2
 
-	one := randomStart(clean, eps, 1)
-	two := randomStart(clean, eps, 2)
-	if slices.Equal(one, two) {
+	first := randomStart(clean, eps, 1)
+	second := randomStart(clean, eps, 2)
+	if slices.Equal(first, second) {
 		t.Errorf("seeds 1 and 2 gave the same random start")
 	}
-	if !slices.Equal(one, randomStart(clean, eps, 1)) {
+	if !slices.Equal(first, randomStart(clean, eps, 1)) {
 		t.Errorf("seed 1 gave two different random starts")
 	}
 

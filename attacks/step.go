@@ -13,11 +13,12 @@ import (
 // still own.
 type direction func(grad []float32) []float32
 
-// ascend runs steps iterations of signed gradient ascent from adv, which it
-// updates in place: each iteration moves every pixel by alpha times the
-// sign of its direction value, then projects it onto the L-infinity ball of
-// radius eps around the clean pixel and into [0, 1]. A nil dir follows the
-// gradient itself. ascend returns adv wrapped as an N x C x H x W tensor.
+// ascend runs steps iterations of signed gradient ascent from adv and
+// updates adv in place. Each iteration moves every pixel by alpha times
+// the sign of its direction value. Then it projects the pixel onto the
+// L-infinity ball of radius eps around the clean pixel and into [0, 1].
+// A nil dir follows the gradient itself. ascend returns adv wrapped as an
+// N x C x H x W tensor.
 func ascend(m models.Differentiable, b batch, adv []float32, eps, alpha float32, steps int,
 	dir direction) (*tensor.Dense, error) {
 	advTensor := tensor.New(tensor.WithShape(b.shape...), tensor.WithBacking(adv))
