@@ -14,6 +14,9 @@ import (
 // training step) on first use and reruns it afterwards. All graphs read
 // the Net's Params, so a training step is seen by every graph. A Model is
 // safe for concurrent use, but calls run one at a time.
+//
+// NOTE: graphs are kept for the Model's lifetime with their buffers, so
+// every distinct batch size up to MaxGraphBatch costs memory.
 type Model struct {
 	net     Net
 	input   []int
@@ -41,9 +44,9 @@ type graph struct {
 	g       *gorgonia.ExprGraph
 	machine gorgonia.VM
 
-	x, targets *gorgonia.Node
-	xValue     *tensor.Dense
-	targetsVal *tensor.Dense
+	x, targets   *gorgonia.Node
+	xValue       *tensor.Dense
+	targetsValue *tensor.Dense
 
 	logits    *gorgonia.Node
 	losses    *gorgonia.Node // per-image attack losses (input gradient)
@@ -205,6 +208,9 @@ func (m *Model) checkInput(x *tensor.Dense) error {
 		return fmt.Errorf("input has dtype %v, want float32", x.Dtype())
 	}
 
+	if len(m.input) != 3 {
+		return fmt.Errorf("model input shape is %v, want C x H x W; fix the NewModel call", m.input)
+	}
 	shape := x.Shape()
 	if len(shape) != 4 || shape[0] <= 0 {
 		return fmt.Errorf("input has shape %v, want N x %v with N >= 1", shape, m.input)
@@ -230,12 +236,21 @@ func checkFinite(x *tensor.Dense) error {
 	return nil
 }
 
-func (m *Model) buildGraph(key graphKey) (*graph, error) {
+// buildGraph builds and compiles the graph for key. gorgonia panics on
+// some invalid graphs (shape mismatches inside its ops); those panics
+// happen on this goroutine and come back as errors.
+func (m *Model) buildGraph(key graphKey) (gr *graph, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			gr, err = nil, fmt.Errorf("build graph for batch %d: gorgonia panicked: %v", key.batch, r)
+		}
+	}()
+
 	shape := append([]int{key.batch}, m.input...)
-	gr := &graph{
-		g:          gorgonia.NewGraph(),
-		xValue:     tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32)),
-		targetsVal: tensor.New(tensor.WithShape(key.batch, m.classes), tensor.Of(tensor.Float32)),
+	gr = &graph{
+		g:            gorgonia.NewGraph(),
+		xValue:       tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32)),
+		targetsValue: tensor.New(tensor.WithShape(key.batch, m.classes), tensor.Of(tensor.Float32)),
 	}
 	gr.x = gorgonia.NewTensor(gr.g, tensor.Float32, 4, gorgonia.WithShape(shape...),
 		gorgonia.WithName("input"), gorgonia.WithValue(gr.xValue))
@@ -256,7 +271,7 @@ func (m *Model) buildGraph(key graphKey) (*graph, error) {
 	if key.purpose != purposeLogits {
 		gr.targets = gorgonia.NewTensor(gr.g, tensor.Float32, 2,
 			gorgonia.WithShape(key.batch, m.classes), gorgonia.WithName("targets"),
-			gorgonia.WithValue(gr.targetsVal))
+			gorgonia.WithValue(gr.targetsValue))
 	}
 	switch key.purpose {
 	case purposeInputGradient:
@@ -356,10 +371,10 @@ func (gr *graph) run(x *tensor.Dense, labels []int) error {
 	}
 
 	if gr.targets != nil {
-		if err := oneHot(gr.targetsVal, labels); err != nil {
+		if err := oneHot(gr.targetsValue, labels); err != nil {
 			return err
 		}
-		if err := gorgonia.Let(gr.targets, gr.targetsVal); err != nil {
+		if err := gorgonia.Let(gr.targets, gr.targetsValue); err != nil {
 			return err
 		}
 	}

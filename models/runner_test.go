@@ -258,6 +258,11 @@ func TestModelInputErrors(t *testing.T) {
 	if _, _, err := m.InputGradient(x, []int{0, 3}); err == nil {
 		t.Error("InputGradient accepted label 3 for 3 classes")
 	}
+
+	flat := NewModel(m.Net(), []int{72}, 3)
+	if _, err := flat.Logits(x); err == nil {
+		t.Error("Logits ran a model whose input shape is not C x H x W")
+	}
 }
 
 func TestLogitsSplitsLargeBatches(t *testing.T) {
