@@ -284,8 +284,8 @@ func TestMetricValue(t *testing.T) {
 func TestNewRowFromStoredResults(t *testing.T) {
 	set := testSet()
 	clean := make([]float32, len(set.Images)) // all-zero clean images
-	cleanPredictions := []int{9, 0, 1}         // images 0 and 1 correct
-	advPredictions := []int{9, 5, 5}           // image 1 flipped, image 2 changed
+	cleanPredictions := []int{9, 0, 1}        // images 0 and 1 correct
+	advPredictions := []int{9, 5, 5}          // image 1 flipped, image 2 changed
 
 	row, err := NewRow(set, "sets/a.adv", "cnn", clean, cleanPredictions, advPredictions)
 	if err != nil {
