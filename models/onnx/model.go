@@ -92,6 +92,9 @@ func (m *Model) checkBatch(x *tensor.Dense) ([]float32, int, error) {
 	if x.Dtype() != tensor.Float32 {
 		return nil, 0, fmt.Errorf("%s: input is %v, expected float32", m.name, x.Dtype())
 	}
+	if shape[0] == 0 {
+		return nil, 0, nil
+	}
 	if x.IsMaterializable() {
 		// A view (a slice of a larger tensor) is copied to get its
 		// elements in row-major order.

@@ -1,0 +1,215 @@
+package onnx
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/mmatransfer/mma/datasets"
+)
+
+// mnist8SHA256 is the checksum mnist-8.SOURCE gives for mnist-8.onnx.
+const mnist8SHA256 = "2f06e72de813a8635c9bc0397ac447a601bdbfa7df4bebc278723b958831c9bf"
+
+// logitsTolerance is the largest absolute difference accepted between the
+// logits of this package and of ONNX Runtime.
+const logitsTolerance = 1e-4
+
+func TestMNIST8EmbeddedChecksum(t *testing.T) {
+	sum := sha256.Sum256(mnist8)
+	if got := hex.EncodeToString(sum[:]); got != mnist8SHA256 {
+		t.Errorf("embedded mnist-8.onnx has sha256 %s, expected %s", got, mnist8SHA256)
+	}
+}
+
+func TestMNIST8Shapes(t *testing.T) {
+	m := mustMNIST8(t)
+	if got := m.InputShape(); !slices.Equal(got, []int{1, 28, 28}) {
+		t.Errorf("InputShape() = %v, expected [1 28 28]", got)
+	}
+	if got := m.Classes(); got != 10 {
+		t.Errorf("Classes() = %d, expected 10", got)
+	}
+	if got := m.Scale(); got != MNIST8Scale {
+		t.Errorf("Scale() = %g, expected %g", got, float32(MNIST8Scale))
+	}
+}
+
+func TestMNIST8MatchesONNXRuntime(t *testing.T) {
+	fixture := loadMNIST8Fixture(t)
+	logits, err := mustMNIST8(t).Logits(fixture.batch())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	got := logits.Data().([]float32)
+	var all []float32
+	for _, image := range fixture.Images {
+		all = append(all, image.Logits...)
+	}
+	t.Logf("largest difference from %s: %g", fixture.Runtime, maxAbsDiff(got, all))
+	for i, image := range fixture.Images {
+		row := got[i*10 : (i+1)*10]
+		if d := maxAbsDiff(row, image.Logits); d > logitsTolerance {
+			t.Errorf("image %d: logits %v differ from %s's %v by up to %g",
+				i, row, fixture.Runtime, image.Logits, d)
+		}
+		if predicted := argmax(row); predicted != image.Label {
+			t.Errorf("image %d: predicted %d, label %d", i, predicted, image.Label)
+		}
+	}
+}
+
+func TestLogitsRepeatedRunsIdentical(t *testing.T) {
+	m := mustMNIST8(t)
+	x := loadMNIST8Fixture(t).batch()
+	first, err := m.Logits(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := 1; run < 3; run++ {
+		again, err := m.Logits(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(first.Data().([]float32), again.Data().([]float32)) {
+			t.Fatalf("run %d: logits %v differ from the first run's %v", run, again, first)
+		}
+	}
+}
+
+func TestLogitsBatchEqualsOneByOne(t *testing.T) {
+	m := mustMNIST8(t)
+	x := loadMNIST8Fixture(t).batch()
+	batch, err := m.Logits(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(batch.Shape(), tensor.Shape{x.Shape()[0], 10}) {
+		t.Fatalf("logits shape %v, expected [%d 10]", batch.Shape(), x.Shape()[0])
+	}
+
+	all := batch.Data().([]float32)
+	for i := x.Shape()[0] - 1; i >= 0; i-- {
+		single, err := m.Logits(image(t, x, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := single.Data().([]float32); !slices.Equal(got, all[i*10:(i+1)*10]) {
+			t.Errorf("image %d alone: logits %v, in the batch %v", i, got, all[i*10:(i+1)*10])
+		}
+	}
+}
+
+func TestLogitsRejectsWrongShape(t *testing.T) {
+	m := mustMNIST8(t)
+	x := tensor.New(tensor.WithShape(2, 1, 27, 28), tensor.WithBacking(make([]float32, 2*27*28)))
+	if _, err := m.Logits(x); err == nil {
+		t.Error("Logits accepted a 2 x 1 x 27 x 28 batch")
+	}
+	if _, err := m.Logits(nil); err == nil {
+		t.Error("Logits accepted a nil batch")
+	}
+}
+
+func TestLogitsEmptyBatch(t *testing.T) {
+	x := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(0, 1, 28, 28))
+	logits, err := mustMNIST8(t).Logits(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(logits.Shape(), tensor.Shape{0, 10}) {
+		t.Errorf("logits shape %v, expected [0 10]", logits.Shape())
+	}
+}
+
+// opsFixture is testdata/ops_logits.json, written by ops_logits.js.
+type opsFixture struct {
+	Runtime string
+	Shape   []int
+	Pixels  []float32
+	Outputs []float32
+}
+
+func TestOpsMatchONNXRuntime(t *testing.T) {
+	var fixture opsFixture
+	readJSON(t, filepath.Join("testdata", "ops_logits.json"), &fixture)
+	m, err := Load(filepath.Join("testdata", "ops.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Classes(); got != 4 {
+		t.Fatalf("Classes() = %d, expected 4", got)
+	}
+
+	x := tensor.New(tensor.WithShape(fixture.Shape...), tensor.WithBacking(fixture.Pixels))
+	logits, err := m.Logits(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := logits.Data().([]float32)
+	if d := maxAbsDiff(got, fixture.Outputs); d > logitsTolerance {
+		t.Errorf("outputs %v differ from %s's %v by up to %g", got, fixture.Runtime,
+			fixture.Outputs, d)
+	}
+}
+
+// accuracyImages is the number of MNIST test images the accuracy test
+// runs; the full 10,000 give 98.90%.
+const accuracyImages = 1000
+
+// minAccuracy is the lowest accepted accuracy of mnist-8 on the first
+// accuracyImages MNIST test images.
+const minAccuracy = 0.98
+
+func TestMNIST8Accuracy(t *testing.T) {
+	dir := filepath.Join(sharedDataDir(t), "mnist")
+	test, err := datasets.LoadIDX(filepath.Join(dir, "t10k-images-idx3-ubyte.gz"),
+		filepath.Join(dir, "t10k-labels-idx1-ubyte.gz"), datasets.MNISTClasses)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	m := mustMNIST8(t)
+	correct := 0
+	pixels := make([]float32, accuracyImages*28*28)
+	labels := make([]int, accuracyImages)
+	for i := range labels {
+		labels[i], err = test.Example(i, pixels[i*784:(i+1)*784])
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	x := tensor.New(tensor.WithShape(accuracyImages, 1, 28, 28), tensor.WithBacking(pixels))
+	logits, err := m.Logits(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := logits.Data().([]float32)
+	for i, label := range labels {
+		if argmax(all[i*10:(i+1)*10]) == label {
+			correct++
+		}
+	}
+
+	accuracy := float64(correct) / accuracyImages
+	t.Logf("accuracy %.4f on the first %d MNIST test images", accuracy, accuracyImages)
+	if accuracy < minAccuracy {
+		t.Errorf("accuracy %.4f on the first %d test images, expected at least %.2f",
+			accuracy, accuracyImages, minAccuracy)
+	}
+}
+
+func argmax(values []float32) int {
+	best := 0
+	for i, v := range values {
+		if v > values[best] {
+			best = i
+		}
+	}
+	return best
+}

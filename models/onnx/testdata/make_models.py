@@ -1,0 +1,101 @@
+"""Writes the small ONNX models the importer's tests load.
+
+unsupported_op.onnx: Conv then Sigmoid (node "squash"), an operator the
+importer does not implement. conv_group.onnx: a Conv node "grouped" with
+group=2. ops.onnx: a 1x2x5x5 input through the supported operators with
+the options mnist-8 does not use: Conv with a bias and explicit pads,
+MaxPool with pads, Add of a rank-1 constant, Reshape with 0 and -1, MatMul
+and Add with a scalar. Its reference outputs come from ops_logits.js.
+
+Run from the repository root with Debian's python3-onnx 1.12:
+
+    /usr/bin/python3 models/onnx/testdata/make_models.py models/onnx/testdata
+"""
+
+import os
+import sys
+
+import numpy as np
+from onnx import TensorProto, helper, numpy_helper, save
+
+OPSET = 13
+
+
+def save_model(graph, path):
+    model = helper.make_model(
+        graph,
+        producer_name="make_models.py",
+        opset_imports=[helper.make_opsetid("", OPSET)],
+    )
+    save(model, path)
+
+
+def weights(name, shape, seed):
+    values = np.random.default_rng(seed).normal(size=shape).astype(np.float32)
+    return numpy_helper.from_array(values, name)
+
+
+def unsupported_op(path):
+    graph = helper.make_graph(
+        [
+            helper.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[3, 3]),
+            helper.make_node("Sigmoid", ["c"], ["y"], name="squash"),
+        ],
+        "unsupported_op",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 5, 5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 3, 3])],
+        [weights("w", [1, 1, 3, 3], 1)],
+    )
+    save_model(graph, path)
+
+
+def conv_group(path):
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["y"], name="grouped", group=2)],
+        "conv_group",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 5, 5])],
+        [weights("w", [2, 1, 1, 1], 2)],
+    )
+    save_model(graph, path)
+
+
+def ops(path):
+    shape = numpy_helper.from_array(np.array([0, -1], dtype=np.int64), "shape")
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="conv_pads",
+                         kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu"),
+        helper.make_node("MaxPool", ["r1"], ["p1"], name="pool_pads",
+                         kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]),
+        helper.make_node("Add", ["p1", "b2"], ["a1"], name="add_rank1"),
+        helper.make_node("Reshape", ["a1", "shape"], ["flat"], name="flatten"),
+        helper.make_node("MatMul", ["flat", "w3"], ["m1"], name="matmul"),
+        helper.make_node("Add", ["m1", "b3"], ["y"], name="add_scalar"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "ops",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 2, 5, 5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])],
+        [
+            weights("w1", [3, 2, 3, 3], 3),
+            weights("b1", [3], 4),
+            weights("b2", [3], 5),
+            shape,
+            weights("w3", [27, 4], 6),
+            numpy_helper.from_array(np.array(0.5, dtype=np.float32), "b3"),
+        ],
+    )
+    save_model(graph, path)
+
+
+def main():
+    folder = sys.argv[1]
+    unsupported_op(os.path.join(folder, "unsupported_op.onnx"))
+    conv_group(os.path.join(folder, "conv_group.onnx"))
+    ops(os.path.join(folder, "ops.onnx"))
+
+
+if __name__ == "__main__":
+    main()
