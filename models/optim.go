@@ -3,7 +3,6 @@ package models
 import (
 	"fmt"
 	"math"
-	"strings"
 )
 
 // The optimisers below keep their state per Param rather than using
@@ -29,8 +28,9 @@ const (
 	adamEpsilon = 1e-8
 )
 
+// newOptimizer returns the optimiser of cfg, which has its defaults set.
 func newOptimizer(cfg TrainConfig) (optimizer, error) {
-	switch strings.ToLower(cfg.Optimizer) {
+	switch cfg.Optimizer {
 	case OptimizerSGD:
 		return &sgd{learningRate: cfg.LearningRate, momentum: cfg.Momentum}, nil
 	case OptimizerAdam:

@@ -21,9 +21,9 @@ type Sequential struct {
 	layerParams [][]*Param
 }
 
-// NewSequential validates layers against the input shape input (C x H x W
-// or a feature count, without the batch axis) and creates their parameters
-// from rng. Parameter names are name, the layer index and "weight" or
+// NewSequential checks that layers fit one after another on inputs of
+// shape input (C x H x W or a feature count, without the batch axis) and
+// draws their parameters from rng. Parameter names are name, the layer index and "weight" or
 // "bias", such as "stage1.0.weight"; an empty name drops the prefix. The
 // error of an invalid layer names its index and kind.
 func NewSequential(name string, input []int, layers []Layer, rng *rand.Rand) (*Sequential, error) {

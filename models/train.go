@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"strings"
 	"time"
 
 	"github.com/mmatransfer/mma/datasets"
@@ -30,7 +31,8 @@ type TrainConfig struct {
 	// batch of an epoch holds the remainder and may be smaller.
 	BatchSize int
 
-	// Optimizer is "sgd" (with momentum, the default) or "adam".
+	// Optimizer is "sgd" (with momentum, the default) or "adam", in any
+	// case.
 	Optimizer string
 
 	// LearningRate is the step size (default 0.01 for SGD, 0.001 for Adam).
@@ -61,6 +63,7 @@ func (cfg TrainConfig) withDefaults() TrainConfig {
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = DefaultBatchSize
 	}
+	cfg.Optimizer = strings.ToLower(cfg.Optimizer)
 	if cfg.Optimizer == "" {
 		cfg.Optimizer = OptimizerSGD
 	}

@@ -175,3 +175,18 @@ func TestTrainConfigErrors(t *testing.T) {
 		t.Error("TrainModel accepted 6x6 images for an 8x8 model")
 	}
 }
+
+func TestTrainConfigDefaults(t *testing.T) {
+	sgd := TrainConfig{}.withDefaults()
+	if sgd.Epochs != 1 || sgd.BatchSize != 128 || sgd.Optimizer != OptimizerSGD ||
+		sgd.LearningRate != 0.01 || sgd.Momentum != 0.9 {
+		t.Errorf("zero config became %+v", sgd)
+	}
+	adam := TrainConfig{Optimizer: "Adam"}.withDefaults()
+	if adam.Optimizer != OptimizerAdam || adam.LearningRate != 0.001 {
+		t.Errorf("Adam config became %+v, want adam with learning rate 0.001", adam)
+	}
+	if none := (TrainConfig{Momentum: -1}).withDefaults(); none.Momentum != 0 {
+		t.Errorf("momentum -1 became %g, want 0", none.Momentum)
+	}
+}
