@@ -8,7 +8,9 @@
 //
 // Each attack is a config struct whose zero fields mean documented
 // defaults. Its String method gives the full config in a form that Parse
-// reads back, such as "pgd:eps=0.3,alpha=0.03,steps=10,seed=1".
+// reads back, such as "pgd:eps=0.3,alpha=0.03,steps=10,seed=1". An attack
+// value keeps no state between calls, so Perturb is safe for concurrent
+// use whenever the model's InputGradient is.
 package attacks
 
 import (

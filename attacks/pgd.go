@@ -18,9 +18,9 @@ import (
 // and [0, 1]. The random start is always on, because IFGSM is the same
 // attack started at x.
 //
-// The paper used 40 steps of 0.01 at Eps = 0.3 on MNIST and 7 steps of
-// 2/255 at Eps = 8/255 on CIFAR-10. The defaults here are the common
-// choice of transfer-attack work: 10 steps of Eps/10. Its string form is
+// The paper trained against 40 steps of 0.01 at Eps = 0.3 on MNIST and 7
+// steps of 2/255 at Eps = 8/255 on CIFAR-10. The defaults here are the
+// common choice of transfer-attack work: 10 steps of Eps/10. Its string form is
 // "pgd:eps=E,alpha=A,steps=S,seed=R", and the zero PGD is invalid because
 // Eps has no default.
 type PGD struct {
