@@ -57,11 +57,11 @@ func project(v, clean, eps float32) float32 {
 }
 
 // signedStep returns alpha*sign(d): alpha with the sign bit of d, or 0
-// when d is +0 or -0. It works on the bits without branches, which the
-// step loop needs because gradient signs are as good as random to a
-// branch predictor; on 8 x 3 x 224 x 224 pixels this halves signStep's
-// time. A NaN d gives +alpha or -alpha, but inputGradient rejects NaN
-// gradients before they get here.
+// when d is +0 or -0. It works on the bits without branches, because
+// gradient signs are as good as random to a branch predictor. On
+// 8 x 3 x 224 x 224 pixels this halved signStep's time (BenchmarkSignStep
+// on a 2-core Xeon). A NaN d gives +alpha or -alpha, but inputGradient
+// rejects NaN gradients before they get here.
 func signedStep(d, alpha float32) float32 {
 	const signBit = 1 << 31
 	bits := math.Float32bits(d)
