@@ -143,16 +143,16 @@ func (r *advReader) checkDeclaredSize(header *advHeader) error {
 
 // read fills buf from the hashed stream, reporting truncation when the
 // file holds fewer bytes than buf needs.
-func (r *advReader) read(buf []byte, what string) error {
+func (r *advReader) read(buf []byte, section string) error {
 	if int64(len(buf)) > r.remaining {
 		return fmt.Errorf("%w: %s needs %d bytes, %d left",
-			ErrTruncated, what, len(buf), r.remaining)
+			ErrTruncated, section, len(buf), r.remaining)
 	}
 	if _, err := io.ReadFull(r.data, buf); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return fmt.Errorf("%w: %s ends early", ErrTruncated, what)
+			return fmt.Errorf("%w: %s ends early", ErrTruncated, section)
 		}
-		return fmt.Errorf("read %s: %w", what, err)
+		return fmt.Errorf("read %s: %w", section, err)
 	}
 	r.remaining -= int64(len(buf))
 	return nil
@@ -160,24 +160,24 @@ func (r *advReader) read(buf []byte, what string) error {
 
 // readCount reads a section's element count and checks it against want
 // and against the bytes left in the file.
-func (r *advReader) readCount(what string, want, width int) error {
+func (r *advReader) readCount(section string, want, width int) error {
 	var buf [8]byte
-	if err := r.read(buf[:], what+" count"); err != nil {
+	if err := r.read(buf[:], section+" count"); err != nil {
 		return err
 	}
 	count := binary.LittleEndian.Uint64(buf[:])
 	if count != uint64(want) {
-		return fmt.Errorf("%w: %s section holds %d elements, header implies %d",
-			ErrShape, what, count, want)
+		return fmt.Errorf("%w: %s section has %d elements, expected %d from the header",
+			ErrShape, section, count, want)
 	}
 	if need := int64(want) * int64(width); need > r.remaining {
-		return fmt.Errorf("%w: %s need %d bytes, %d left", ErrTruncated, what, need, r.remaining)
+		return fmt.Errorf("%w: %s need %d bytes, %d left", ErrTruncated, section, need, r.remaining)
 	}
 	return nil
 }
 
-func (r *advReader) readInts(what string, count, width int) ([]int, error) {
-	if err := r.readCount(what, count, width); err != nil {
+func (r *advReader) readInts(section string, count, width int) ([]int, error) {
+	if err := r.readCount(section, count, width); err != nil {
 		return nil, err
 	}
 
@@ -186,7 +186,7 @@ func (r *advReader) readInts(what string, count, width int) ([]int, error) {
 	for start := 0; start < count; {
 		n := min(count-start, len(buf)/width)
 		chunk := buf[:n*width]
-		if err := r.read(chunk, what); err != nil {
+		if err := r.read(chunk, section); err != nil {
 			return nil, err
 		}
 		for i := range n {
@@ -201,8 +201,8 @@ func (r *advReader) readInts(what string, count, width int) ([]int, error) {
 	return values, nil
 }
 
-func (r *advReader) readFloat32s(what string, count int) ([]float32, error) {
-	if err := r.readCount(what, count, 4); err != nil {
+func (r *advReader) readFloat32s(section string, count int) ([]float32, error) {
+	if err := r.readCount(section, count, 4); err != nil {
 		return nil, err
 	}
 
@@ -211,7 +211,7 @@ func (r *advReader) readFloat32s(what string, count int) ([]float32, error) {
 	for start := 0; start < count; {
 		n := min(count-start, len(buf)/4)
 		chunk := buf[:n*4]
-		if err := r.read(chunk, what); err != nil {
+		if err := r.read(chunk, section); err != nil {
 			return nil, err
 		}
 		for i := range n {

@@ -287,7 +287,7 @@ func TestHashFile(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// SHA-256("abc") from FIPS 180-2, appendix B.1.
+	// The SHA-256 of "abc", as printed by `printf abc | sha256sum`.
 	want := "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 	if got != want {
 		t.Errorf("HashFile = %s, want %s", got, want)

@@ -22,7 +22,7 @@ type Progress func(done, total int)
 // Predict runs m over images in batches and returns the predicted class
 // (the index of the largest logit, the first one on ties) of each image.
 // images holds N images of the given shape C x H x W as float32 pixels in
-// [0, 1], in N, C, H, W order; shape must equal m.InputShape(). Each batch
+// [0, 1], in N, C, H, W order, and shape must equal m.InputShape(). Each batch
 // is copied before it is handed to m, so images is never modified. A
 // batchSize <= 0 means DefaultBatchSize. It returns an error if the shapes
 // disagree, if m fails, or if m gives logits of the wrong shape or NaN.

@@ -10,7 +10,7 @@ import (
 
 // Row is the result of one adversarial set (one surrogate and one attack)
 // against one target model. Rates are fractions in [0, 1] and norms are in
-// pixel units; a rate is NaN when its denominator is zero (see Rates).
+// pixel units. A rate is NaN when its denominator is zero (see Rates).
 // Its CSV columns and JSON keys are the field names in snake case
 // (clean_accuracy, mean_linf, adv_set).
 type Row struct {
@@ -100,7 +100,7 @@ func (t *Table) Validate() error {
 		}
 		k := key{r.Surrogate, r.Attack, r.Target}
 		if first, ok := seen[k]; ok {
-			return fmt.Errorf("table rows %d and %d: both hold surrogate %q, attack %q, target %q",
+			return fmt.Errorf("table rows %d and %d: duplicate surrogate %q, attack %q, target %q",
 				first, i, r.Surrogate, r.Attack, r.Target)
 		}
 		seen[k] = i
@@ -186,8 +186,8 @@ func NewRow(set *AdvSet, setPath, target string, clean []float32,
 
 // MeasureTransfer runs target over the clean images and over the
 // adversarial images of set, and returns their row as NewRow builds it.
-// batchSize and progress are as for Predict; progress counts the clean
-// and the adversarial images together, 2N in all.
+// batchSize and progress are as for Predict, but progress counts the
+// clean and the adversarial images together, 2N in all.
 func MeasureTransfer(target models.Classifier, targetName string, set *AdvSet, setPath string,
 	clean []float32, batchSize int, progress Progress) (Row, error) {
 
@@ -211,10 +211,10 @@ func MeasureTransfer(target models.Classifier, targetName string, set *AdvSet, s
 }
 
 // settingNorms returns the image-weighted mean of MeanL2 and MeanLinf
-// over the rows of setting. Every target of a setting normally sees the
-// same adversarial set, so the rows agree and this is their common value.
-// Rows with NaN norms or no images are skipped; the result is NaN when no
-// row is left.
+// over the rows of setting. Every target of a setting is normally
+// measured on the same adversarial set, so the rows agree and this is
+// their common value. Rows with NaN norms or no images are skipped, and
+// the result is NaN when no row is left.
 func (t *Table) settingNorms(setting Setting) Norms {
 	var sumL2, sumLinf float64
 	var images int

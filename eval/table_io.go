@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/mmatransfer/mma/internal/atomicfile"
 )
@@ -69,7 +70,7 @@ func formatFloat(v float64) string {
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
-// ReadCSV reads a table written by WriteCSV. The header must hold every
+// ReadCSV reads a table written by WriteCSV. The header must contain every
 // column of WriteCSV once, in any order, and no other. The table is
 // validated as by Table.Validate.
 func ReadCSV(path string) (*Table, error) {
@@ -130,7 +131,8 @@ func csvPositions(header []string) (map[string]int, error) {
 	position := make(map[string]int, len(header))
 	for i, name := range header {
 		if !known[name] {
-			return nil, fmt.Errorf("csv header: unknown column %q", name)
+			return nil, fmt.Errorf("csv header: unknown column %q, want only %s",
+				name, strings.Join(csvColumns, ","))
 		}
 		if _, ok := position[name]; ok {
 			return nil, fmt.Errorf("csv header: column %q appears twice", name)
@@ -168,8 +170,8 @@ func parseCSVRecord(record []string, position map[string]int) (Row, error) {
 	return row, parser.err
 }
 
-// fieldParser parses the numeric fields of a record, keeping the first
-// error so that a record reads as one list of fields.
+// fieldParser parses the numeric fields of a record and keeps the first
+// error, so that parseCSVRecord fills a Row in one literal and checks once.
 type fieldParser struct {
 	field func(name string) string
 	err   error
@@ -303,7 +305,7 @@ func (r Row) MarshalJSON() ([]byte, error) {
 	})
 }
 
-// UnmarshalJSON decodes a row written by MarshalJSON; null or a missing
+// UnmarshalJSON decodes a row written by MarshalJSON. A null or missing
 // float becomes NaN, and an unknown key is an error.
 func (r *Row) UnmarshalJSON(data []byte) error {
 	var stored rowJSON

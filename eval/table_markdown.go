@@ -33,8 +33,9 @@ func WriteMarkdown(path string, t *Table, metric Metric) error {
 // "n/a" where the rate is NaN. Two last columns give the setting's mean
 // L2 and L-infinity perturbation norms in pixel units, averaged over its
 // rows weighted by image count. The caption names the metric and the
-// number of images. It returns an error for an invalid metric or a table
-// that fails Table.Validate.
+// number of images. Rows with a Note are listed below the table as
+// "- surrogate / attack on target: note". It returns an error for an
+// invalid metric or a table that fails Table.Validate.
 func EncodeMarkdown(w io.Writer, t *Table, metric Metric) error {
 	if !metric.Valid() {
 		return fmt.Errorf("markdown table: invalid metric %v", metric)
@@ -60,12 +61,14 @@ func EncodeMarkdown(w io.Writer, t *Table, metric Metric) error {
 	for _, setting := range t.Settings() {
 		writeMarkdownLine(&b, markdownRow(t, setting, targets, metric))
 	}
+	writeMarkdownNotes(&b, t)
 
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// markdownCaption says what the cells are and over how many images.
+// markdownCaption returns the caption line, which names the metric and the
+// number of images.
 func markdownCaption(t *Table, metric Metric) string {
 	return fmt.Sprintf("Cells: %s, in percent, over %s. "+
 		"Mean L2 and L∞: mean perturbation norms in pixel units [0, 1].",
@@ -119,6 +122,22 @@ func formatNorm(v float64, decimals int) string {
 	return fmt.Sprintf("%.*f", decimals, v)
 }
 
+// writeMarkdownNotes lists the notes of the rows, such as a remark that
+// the images were rounded to 8 bits, so that the table states them.
+func writeMarkdownNotes(b *strings.Builder, t *Table) {
+	first := true
+	for _, r := range t.Rows {
+		if r.Note == "" {
+			continue
+		}
+		if first {
+			b.WriteString("\nNotes:\n\n")
+			first = false
+		}
+		fmt.Fprintf(b, "- %s on %s: %s\n", r.Setting(), r.Target, escapeMarkdownLine(r.Note))
+	}
+}
+
 func writeMarkdownLine(b *strings.Builder, cells []string) {
 	b.WriteString("|")
 	for _, cell := range cells {
@@ -129,9 +148,13 @@ func writeMarkdownLine(b *strings.Builder, cells []string) {
 	b.WriteString("\n")
 }
 
+// escapeMarkdownLine replaces line breaks with spaces.
+func escapeMarkdownLine(text string) string {
+	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(text)
+}
+
 // escapeMarkdownCell keeps a pipe or line break inside text from ending
 // the cell or the row.
 func escapeMarkdownCell(text string) string {
-	text = strings.ReplaceAll(text, "|", `\|`)
-	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(text)
+	return escapeMarkdownLine(strings.ReplaceAll(text, "|", `\|`))
 }

@@ -52,7 +52,7 @@ func sameRows(t *testing.T, got, want *Table) {
 				t.Errorf("row %d: float %v, want %v", i, f[0], f[1])
 			}
 		}
-		// The floats are checked above; zero them so NaN compares equal.
+		// The floats were checked above, so zero them to let NaN compare equal.
 		g.CleanAccuracy, g.SuccessAll, g.SuccessCorrect, g.FoolingRate = 0, 0, 0, 0
 		w.CleanAccuracy, w.SuccessAll, w.SuccessCorrect, w.FoolingRate = 0, 0, 0, 0
 		g.MeanL2, g.MeanLinf, w.MeanL2, w.MeanLinf = 0, 0, 0, 0
@@ -168,6 +168,8 @@ func TestMarkdownCells(t *testing.T) {
 		"| lenet | pgd:eps=0.3,steps=10 | 45.0 | 12.5 | 4.500 | 0.3000 |",
 		"| mma:backbone=lenet,tracks=4 | fgsm:eps=0.3 | 100.0 | – | 5.250 | 0.3000 |",
 	}
+	want = append(want, "", "Notes:", "",
+		`- lenet / pgd:eps=0.3,steps=10 on cnn: rounded to 8 bits, "PNG"`)
 	if len(lines) != len(want) {
 		t.Fatalf("markdown has %d lines, want %d:\n%s", len(lines), len(want), b.String())
 	}
@@ -292,25 +294,46 @@ func TestNewRowFromStoredResults(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if row.Surrogate != set.Config.Surrogate.Arch || row.Attack != set.Config.Attack {
-		t.Errorf("setting = %v, want the set's surrogate and attack", row.Setting())
+	if row.Surrogate != set.Config.Surrogate.Arch {
+		t.Errorf("Surrogate = %q, want %q", row.Surrogate, set.Config.Surrogate.Arch)
 	}
-	if row.Target != "cnn" || row.AdvSet != "sets/a.adv" || row.Seed != 1 || row.Images != 3 {
-		t.Errorf("row identity = %+v", row)
+	if row.Attack != set.Config.Attack {
+		t.Errorf("Attack = %q, want %q", row.Attack, set.Config.Attack)
 	}
-	if !closeTo(row.CleanAccuracy, 2.0/3) || !closeTo(row.SuccessAll, 2.0/3) {
-		t.Errorf("clean accuracy %v, success over all %v, want 2/3 each",
-			row.CleanAccuracy, row.SuccessAll)
+	if row.Target != "cnn" {
+		t.Errorf("Target = %q, want cnn", row.Target)
 	}
-	if !closeTo(row.SuccessCorrect, 0.5) || !closeTo(row.FoolingRate, 2.0/3) {
-		t.Errorf("success over correct %v, fooling rate %v, want 1/2 and 2/3",
-			row.SuccessCorrect, row.FoolingRate)
+	if row.AdvSet != "sets/a.adv" {
+		t.Errorf("AdvSet = %q, want sets/a.adv", row.AdvSet)
 	}
-	// L-infinity norms of the images: 1, 0.4, 1; L2 norms: sqrt(1.3125),
-	// sqrt(0.3), sqrt(2 + 1/9).
+	if row.Seed != 1 {
+		t.Errorf("Seed = %d, want 1", row.Seed)
+	}
+	if row.Images != 3 {
+		t.Errorf("Images = %d, want 3", row.Images)
+	}
+	if !closeTo(row.CleanAccuracy, 2.0/3) {
+		t.Errorf("CleanAccuracy = %v, want 2/3", row.CleanAccuracy)
+	}
+	if !closeTo(row.SuccessAll, 2.0/3) {
+		t.Errorf("SuccessAll = %v, want 2/3", row.SuccessAll)
+	}
+	if !closeTo(row.SuccessCorrect, 0.5) {
+		t.Errorf("SuccessCorrect = %v, want 1/2", row.SuccessCorrect)
+	}
+	if !closeTo(row.FoolingRate, 2.0/3) {
+		t.Errorf("FoolingRate = %v, want 2/3", row.FoolingRate)
+	}
+
+	// The clean images are zero, so the perturbations are the images.
+	// Their L2 norms are sqrt(1.3125), sqrt(0.3) and sqrt(2 + 1/9), and
+	// their L-infinity norms 1, 0.4 and 1.
 	wantL2 := (math.Sqrt(1.3125) + math.Sqrt(0.3) + math.Sqrt(2+1.0/9)) / 3
-	if !closeTo(row.MeanL2, wantL2) || !closeTo(row.MeanLinf, 2.4/3) {
-		t.Errorf("norms %v, %v, want %v, 0.8", row.MeanL2, row.MeanLinf, wantL2)
+	if !closeTo(row.MeanL2, wantL2) {
+		t.Errorf("MeanL2 = %v, want %v", row.MeanL2, wantL2)
+	}
+	if !closeTo(row.MeanLinf, 2.4/3) {
+		t.Errorf("MeanLinf = %v, want 0.8", row.MeanLinf)
 	}
 
 	var config AdvConfig
@@ -329,7 +352,8 @@ func TestMeasureTransfer(t *testing.T) {
 		0.8, 0, 0, 0,
 		0.7, 0, 0, 0,
 	}
-	// First pixels: clean 0.9, 0.8, 0.7; adversarial 0, 0.1, 1.
+	// The first pixels of the clean images are 0.9, 0.8 and 0.7, and those
+	// of the adversarial images 0, 0.1 and 1.
 	target := &lookupClassifier{
 		shape:   []int{1, 2, 2},
 		classes: 10,
@@ -343,9 +367,11 @@ func TestMeasureTransfer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if !closeTo(row.SuccessCorrect, 0.5) || !closeTo(row.FoolingRate, 2.0/3) {
-		t.Errorf("success over correct %v, fooling rate %v, want 1/2 and 2/3",
-			row.SuccessCorrect, row.FoolingRate)
+	if !closeTo(row.SuccessCorrect, 0.5) {
+		t.Errorf("SuccessCorrect = %v, want 1/2", row.SuccessCorrect)
+	}
+	if !closeTo(row.FoolingRate, 2.0/3) {
+		t.Errorf("FoolingRate = %v, want 2/3", row.FoolingRate)
 	}
 	if last != [2]int{6, 6} {
 		t.Errorf("last progress call = %v, want [6 6]", last)

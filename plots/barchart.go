@@ -78,7 +78,9 @@ func BarChart(table *eval.Table, metric eval.Metric, title, path string) error {
 
 // newBarPlot builds the plot and, apart from it, the legend, which the
 // figure draws outside the plot area.
-func newBarPlot(table *eval.Table, metric eval.Metric, title string) (*plot.Plot, *plot.Legend, error) {
+func newBarPlot(table *eval.Table, metric eval.Metric,
+	title string) (*plot.Plot, *plot.Legend, error) {
+
 	targets := table.Targets()
 	settings := table.Settings()
 
