@@ -17,6 +17,13 @@ const (
 // splits over several goroutines. Smaller products run faster on one.
 const minParallelFlops = 1 << 16
 
+// Each goroutine of Gemm packs all of op(A) or op(B) for its chunk of C, so
+// chunks narrower than these would spend more time packing than computing.
+const (
+	minChunkCols = 4 * gemmNR
+	minChunkRows = 8 * gemmMR
+)
+
 // Gemm computes C = op(A) * op(B) + beta * C, where op(A) is m x k and
 // op(B) is k x n. op(A) is A, stored m x k with row stride lda, or, if
 // transA, the transpose of A stored k x m with row stride lda; likewise for
@@ -42,14 +49,14 @@ func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 	// that a core slowed by other work does not hold up the product.
 	chunks := 4 * workers(1<<30)
 	if n >= m {
-		step := roundUp(ceilDiv(n, chunks), gemmNR)
+		step := max(minChunkCols, roundUp(ceilDiv(n, chunks), gemmNR))
 		parallelFor(ceilDiv(n, step), func(_, i int) {
 			j0 := i * step
 			g.serial(0, m, j0, min(j0+step, n), k, beta)
 		})
 		return
 	}
-	step := roundUp(ceilDiv(m, chunks), gemmMR)
+	step := max(minChunkRows, roundUp(ceilDiv(m, chunks), gemmMR))
 	parallelFor(ceilDiv(m, step), func(_, i int) {
 		i0 := i * step
 		g.serial(i0, min(i0+step, m), 0, n, k, beta)
