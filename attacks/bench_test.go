@@ -46,6 +46,6 @@ func BenchmarkRandomStart(b *testing.B) {
 
 	b.SetBytes(int64(4 * benchmarkPixels))
 	for b.Loop() {
-		randomStart(clean, 16.0/255, 1)
+		randomStart(clean, 3*224*224, 16.0/255, 1)
 	}
 }

@@ -2,6 +2,7 @@ package attacks
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"gorgonia.org/tensor"
@@ -38,8 +39,9 @@ type PGD struct {
 	Steps int
 
 	// Seed seeds the random start. Zero is an ordinary seed, so the zero
-	// value is reproducible too. The same seed and batch give the same
-	// start, but an image's start depends on its position in the batch.
+	// value is reproducible too. An image's start depends on Seed and its
+	// own pixels only, so the same seed gives it the same start alone and
+	// in any batch, and identical images get identical starts.
 	Seed int64
 }
 
@@ -62,7 +64,7 @@ func (a PGD) Perturb(m models.Differentiable, x *tensor.Dense, labels []int) (*t
 	}
 
 	r := a.withDefaults()
-	start := randomStart(b.pixels, r.Eps, r.Seed)
+	start := randomStart(b.pixels, b.imageSize(), r.Eps, r.Seed)
 	adv, err := ascend(m, b, start, r.Eps, r.Alpha, r.Steps, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", a.Name(), err)
@@ -70,20 +72,43 @@ func (a PGD) Perturb(m models.Differentiable, x *tensor.Dense, labels []int) (*t
 	return adv, nil
 }
 
-// pcgStream is the fixed second word of the PCG state, so that Seed alone
-// selects the random start.
-const pcgStream = 0x6d6d612d706764
-
 // randomStart returns clean plus noise drawn uniformly from [-eps, eps] for
-// each pixel, projected into [0, 1].
-func randomStart(clean []float32, eps float32, seed int64) []float32 {
-	rng := rand.New(rand.NewPCG(uint64(seed), pcgStream))
+// each pixel, projected into [0, 1]. Each image's noise comes from a PCG
+// generator seeded with seed and a hash of that image's pixels, so an
+// image gets the same start alone as in any batch.
+func randomStart(clean []float32, imageSize int, eps float32, seed int64) []float32 {
+	source := rand.NewPCG(0, 0)
+	rng := rand.New(source)
 	start := make([]float32, len(clean))
-	for i, c := range clean {
-		noise := eps * (2*rng.Float32() - 1)
-		start[i] = project(c+noise, c, eps)
+	for first := 0; first < len(clean); first += imageSize {
+		image := clean[first : first+imageSize]
+		source.Seed(uint64(seed), hashPixels(image))
+		for i, c := range image {
+			noise := eps * (2*rng.Float32() - 1)
+			start[first+i] = project(c+noise, c, eps)
+		}
 	}
 	return start
+}
+
+// hashPixels returns the 64-bit FNV-1a hash of the pixels' float32 bits in
+// little-endian byte order, the value hash/fnv's New64a gives for those
+// bytes, without converting the pixels to a byte slice first.
+func hashPixels(pixels []float32) uint64 {
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	hash := uint64(offset)
+	for _, p := range pixels {
+		bits := math.Float32bits(p)
+		for range 4 {
+			hash ^= uint64(bits & 0xff)
+			hash *= prime
+			bits >>= 8
+		}
+	}
+	return hash
 }
 
 // withDefaults returns a with zero Alpha and Steps replaced by defaults.
