@@ -124,6 +124,33 @@ func LoadExamples(ds datasets.Dataset, indices []int) (images []float32, labels 
 	return images, labels, nil
 }
 
+// LoadCleanImages reads the clean images an adversarial set was made from,
+// the examples of ds at set.Indices, in the set's order. It returns an
+// error if ds differs from the set's source in shape, class count or the
+// label of any image. A wrong data set or split therefore goes unnoticed
+// only if its labels match at every index.
+func LoadCleanImages(ds datasets.Dataset, set *AdvSet) ([]float32, error) {
+	source := set.Config.Source
+	if !slices.Equal(ds.Shape(), set.Shape) || ds.Classes() != set.Classes {
+		return nil, fmt.Errorf("clean images of %s %s: data set has shape %v and %d classes, "+
+			"the adversarial set %v and %d", source.Dataset, source.Split,
+			ds.Shape(), ds.Classes(), set.Shape, set.Classes)
+	}
+
+	images, labels, err := LoadExamples(ds, set.Indices)
+	if err != nil {
+		return nil, fmt.Errorf("clean images of %s %s: %w", source.Dataset, source.Split, err)
+	}
+	for i, label := range labels {
+		if label != set.Labels[i] {
+			return nil, fmt.Errorf("clean images of %s %s: example %d has label %d, "+
+				"the adversarial set stores %d for it; is this the right data set and split?",
+				source.Dataset, source.Split, set.Indices[i], label, set.Labels[i])
+		}
+	}
+	return images, nil
+}
+
 func allIndices(n int) []int {
 	indices := make([]int, n)
 	for i := range indices {

@@ -147,3 +147,34 @@ func TestLoadExamplesRejectsIndex(t *testing.T) {
 		t.Error("negative index: no error")
 	}
 }
+
+func TestLoadCleanImagesChecksSource(t *testing.T) {
+	set := testSet()
+	ds := &memoryDataset{shape: []int{1, 2, 2}, classes: 10, images: make([]float32, 8*4),
+		labels: []int{0, 3, 5, 5, 5, 5, 5, 9}}
+	ds.images[7*4] = 0.7 // first pixel of example 7
+	set.Indices = []int{7, 0, 1}
+
+	images, err := LoadCleanImages(ds, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(images) != 12 {
+		t.Fatalf("%d pixels, want 12", len(images))
+	}
+	if images[0] != 0.7 {
+		t.Errorf("first pixel %v, want 0.7 from example 7", images[0])
+	}
+
+	set.Labels[2] = 4
+	if _, err := LoadCleanImages(ds, set); err == nil {
+		t.Error("label differing from the data set: no error")
+	}
+
+	set = testSet()
+	set.Indices = []int{7, 0, 1}
+	ds.classes = 5
+	if _, err := LoadCleanImages(ds, set); err == nil {
+		t.Error("class count differing from the data set: no error")
+	}
+}
