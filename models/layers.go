@@ -12,6 +12,10 @@ import (
 // layerOutShape checks that layer l fits an input of shape in (without the
 // batch axis) and returns the shape of its output.
 func layerOutShape(l Layer, in []int) ([]int, error) {
+	if out, ok, err := extraOutShape(l, in); ok {
+		return out, err
+	}
+
 	switch l.Kind {
 	case Conv:
 		return convOutShape(l, in)
@@ -34,8 +38,7 @@ func layerOutShape(l Layer, in []int) ([]int, error) {
 		}
 		return []int{product(in)}, nil
 	default:
-		return nil, fmt.Errorf("unknown kind %q, want one of %s, %s, %s, %s, %s",
-			l.Kind, Conv, Linear, ReLU, MaxPool, Flatten)
+		return nil, fmt.Errorf("unknown kind %q, want one of %v", l.Kind, LayerKinds)
 	}
 }
 
@@ -149,6 +152,10 @@ func uniformTensor(shape []int, bound float64, rng *rand.Rand) *tensor.Dense {
 // layerForward adds layer l to x's graph; params holds its weight and bias
 // when it has them.
 func layerForward(x *gorgonia.Node, l Layer, params []*Param) (*gorgonia.Node, error) {
+	if out, ok, err := extraForward(x, l); ok {
+		return out, err
+	}
+
 	switch l.Kind {
 	case Conv:
 		weight, bias, err := paramNodes(x.Graph(), params)

@@ -330,3 +330,32 @@ func TestLogitsAcceptsView(t *testing.T) {
 		}
 	}
 }
+
+func TestInputGradientExtraKinds(t *testing.T) {
+	spec := Spec{
+		Name:    "extrakinds",
+		Input:   []int{2, 6, 6},
+		Classes: 3,
+		Stages: []Stage{{Layers: []Layer{
+			{Kind: Conv, Out: 4, Kernel: 3, Pad: 1},
+			{Kind: GELU},
+			{Kind: AvgPool, Kernel: 2},
+			{Kind: Conv, Out: 5, Kernel: 3, Pad: 1},
+			{Kind: Softplus},
+			{Kind: AvgPool, Kernel: 2, Stride: 1},
+			{Kind: LeakyReLU},
+			{Kind: GlobalAvgPool},
+		}}},
+		Head: []Layer{{Kind: Linear, Out: 3}},
+	}
+	m := mustModel(t, spec, 19)
+	rng := rand.New(rand.NewSource(20))
+	x := randomImages(rng, 2, 2, 6, 6)
+	labels := []int{1, 2}
+
+	grad, _, err := m.InputGradient(x, labels)
+	if err != nil {
+		t.Fatalf("InputGradient: %v", err)
+	}
+	checkInputGradient(t, m, x, labels, grad, rng)
+}
