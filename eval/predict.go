@@ -103,8 +103,8 @@ func PredictDataset(m models.Classifier, ds datasets.Dataset, indices []int, bat
 
 // LoadExamples reads the examples of ds at the given indices into one
 // slice of len(indices) images in N, C, H, W order and returns it with
-// their labels. It serves the clean images of an adversarial set, whose
-// Indices name them.
+// their labels. For the clean images of an adversarial set, use
+// LoadCleanImages, which also checks them against the set.
 func LoadExamples(ds datasets.Dataset, indices []int) (images []float32, labels []int, err error) {
 	imageSize := shapeSize(ds.Shape())
 	images = make([]float32, len(indices)*imageSize)
