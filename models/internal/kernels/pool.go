@@ -55,6 +55,14 @@ func MaxPool2DForward(s PoolShape, x, out []float32) {
 	s.forEachPlane(x, func(in []float32, o int) {
 		oh, ow := s.OutH(), s.OutW()
 		y := out[o*oh*ow : (o+1)*oh*ow]
+		if s.Kernel == 2 && s.Stride == 2 {
+			for i := 0; i < oh; i++ {
+				for j := 0; j < ow; j++ {
+					y[i*ow+j] = in[s.argmax2x2(in, i, j)]
+				}
+			}
+			return
+		}
 		for i := 0; i < oh; i++ {
 			for j := 0; j < ow; j++ {
 				y[i*ow+j] = in[s.argmax(in, i, j)]
@@ -76,6 +84,14 @@ func MaxPool2DBackward(s PoolShape, x, dy, dx []float32) {
 		g := dy[o*oh*ow : (o+1)*oh*ow]
 		d := dx[o*s.Height*s.Width : (o+1)*s.Height*s.Width]
 		clear(d)
+		if s.Kernel == 2 && s.Stride == 2 {
+			for i := 0; i < oh; i++ {
+				for j := 0; j < ow; j++ {
+					d[s.argmax2x2(in, i, j)] += g[i*ow+j]
+				}
+			}
+			return
+		}
 		for i := 0; i < oh; i++ {
 			for j := 0; j < ow; j++ {
 				d[s.argmax(in, i, j)] += g[i*ow+j]
@@ -96,6 +112,24 @@ func (s PoolShape) argmax(plane []float32, i, j int) int {
 				best = row + x
 			}
 		}
+	}
+	return best
+}
+
+// argmax2x2 is argmax for a 2x2 window with stride 2, the common case,
+// comparing in the same order.
+func (s PoolShape) argmax2x2(plane []float32, i, j int) int {
+	top := 2*i*s.Width + 2*j
+	bottom := top + s.Width
+	best := top
+	if plane[top+1] > plane[best] {
+		best = top + 1
+	}
+	if plane[bottom] > plane[best] {
+		best = bottom
+	}
+	if plane[bottom+1] > plane[best] {
+		best = bottom + 1
 	}
 	return best
 }
