@@ -190,3 +190,44 @@ func TestTrainConfigDefaults(t *testing.T) {
 		t.Errorf("momentum -1 became %g, want 0", none.Momentum)
 	}
 }
+
+func TestTrainUpdatesCachedGraphs(t *testing.T) {
+	m := mustModel(t, tinyTrainSpec(), 14)
+	data := separableDataset(16, []int{1, 8, 8}, 15)
+	x, labels, err := loadBatch(data, []int{0, 1, 2, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := m.Logits(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.InputGradient(x, labels); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := TrainModel(m, data, TrainConfig{BatchSize: 8, LearningRate: 0.1}); err != nil {
+		t.Fatal(err)
+	}
+	cached, err := m.Logits(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := NewModel(m.Net(), m.InputShape(), m.Classes()).Logits(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	changed := false
+	freshData := fresh.Data().([]float32)
+	beforeData := before.Data().([]float32)
+	for j, v := range cached.Data().([]float32) {
+		changed = changed || v != beforeData[j]
+		if v != freshData[j] {
+			t.Fatalf("logit %d: cached graph %g, fresh graph %g", j, v, freshData[j])
+		}
+	}
+	if !changed {
+		t.Error("logits did not change after training")
+	}
+}
