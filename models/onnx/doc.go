@@ -1,0 +1,18 @@
+// Package onnx imports ONNX classifiers as models.Classifier and
+// models.Differentiable. github.com/owulveryck/onnx-go decodes the file
+// into this package's backend, which records each node, and the package
+// builds a gorgonia graph for one image from those nodes, so imported
+// models give input gradients to attacks.
+//
+// Supported operators (default domain): Conv (2-D, symmetric padding,
+// dilations 1, group 1), Relu, MaxPool (2-D, symmetric padding, ceil_mode
+// 0), Reshape (target shape from an initializer), MatMul (two matrices)
+// and Add (numpy broadcasting up to rank 4). Any other operator, attribute
+// or shape fails when the model is loaded, with an *UnsupportedError that
+// names the operator, the node and the opset.
+//
+// The graph is built for a batch of one, as models such as mnist-8 fix
+// their batch size in a Reshape; Logits and InputGradient run a batch image
+// by image. MNIST8 returns the ONNX Model Zoo's MNIST network, which ships
+// inside the package.
+package onnx
