@@ -16,7 +16,7 @@ type UnsupportedError struct {
 	// Opset is the model's version of the default ONNX operator set.
 	Opset int64
 
-	// Reason says what is unsupported, such as "attribute group=2, expected 1".
+	// Reason describes what is unsupported, such as "attribute group=2, expected 1".
 	Reason string
 }
 

@@ -2,10 +2,11 @@
 
 unsupported_op.onnx: Conv then Sigmoid (node "squash"), an operator the
 importer does not implement. conv_group.onnx: a Conv node "grouped" with
-group=2. ops.onnx: a 1x2x5x5 input through the supported operators with
-the options mnist-8 does not use: Conv with a bias and explicit pads,
-MaxPool with pads, Add of a rank-1 constant, Reshape with 0 and -1, MatMul
-and Add with a scalar. Its reference outputs come from ops_logits.js.
+group=2. ops.onnx runs a batch of 2x5x5 inputs through the supported
+operators with options that mnist-8 does not use. These are Conv with a
+bias and explicit pads, MaxPool with pads, Add of a rank-1 constant,
+Reshape with 0 and -1, MatMul, and Add of a scalar. Its reference outputs
+come from ops_logits.js.
 
 Run from the repository root with Debian's python3-onnx 1.12:
 
