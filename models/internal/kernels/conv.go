@@ -77,6 +77,7 @@ func Im2Col(s ConvShape, image, col []float32) {
 		for kh := 0; kh < s.KernelH; kh++ {
 			for kw := 0; kw < s.KernelW; kw++ {
 				row := ((c*s.KernelH+kh)*s.KernelW + kw) * oh * ow
+				lo, hi := s.validRange(kw, ow)
 				for y := 0; y < oh; y++ {
 					dst := col[row+y*ow : row+(y+1)*ow]
 					iy := y*s.Stride - s.Pad + kh
@@ -84,7 +85,7 @@ func Im2Col(s ConvShape, image, col []float32) {
 						clear(dst)
 						continue
 					}
-					s.gatherRow(dst, plane[iy*s.Width:(iy+1)*s.Width], kw)
+					s.gatherRow(dst, plane[iy*s.Width:(iy+1)*s.Width], kw, lo, hi)
 				}
 			}
 		}
@@ -99,9 +100,9 @@ func (s ConvShape) validRange(kw, ow int) (lo, hi int) {
 	return lo, max(lo, hi)
 }
 
-// gatherRow fills dst[x] with src[x*Stride - Pad + kw], or zero outside src.
-func (s ConvShape) gatherRow(dst, src []float32, kw int) {
-	lo, hi := s.validRange(kw, len(dst))
+// gatherRow fills dst[x] with src[x*Stride - Pad + kw] for x in [lo, hi),
+// the range validRange returns, and with zeros elsewhere.
+func (s ConvShape) gatherRow(dst, src []float32, kw, lo, hi int) {
 	clear(dst[:lo])
 	clear(dst[hi:])
 	start := lo*s.Stride - s.Pad + kw

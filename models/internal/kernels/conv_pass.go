@@ -100,6 +100,8 @@ func Conv2DBackwardWeight(s ConvShape, x, dy, dWeight, dBias []float32) {
 
 	// Each worker sums its images into its own gradient, and the worker
 	// gradients are added at the end, so no two goroutines write one slice.
+	// The sums are transposed, (C*kH*kW) x O, so that the product reads the
+	// large im2col matrix row by row and transposes only the small dy.
 	sums := newScratch(w, len(dWeight))
 	defer sums.release()
 	clear(sums.all())
@@ -108,18 +110,28 @@ func Conv2DBackwardWeight(s ConvShape, x, dy, dWeight, dBias []float32) {
 		col := cols.slice(worker)
 		Im2Col(s, x[n*inSize:(n+1)*inSize], col)
 		g := dy[n*outSize : (n+1)*outSize]
-		gemm(false, true, s.OutChannels, patch, pixels, g, pixels, col, pixels, 1,
-			sums.slice(worker), patch)
+		gemm(false, true, patch, s.OutChannels, pixels, col, pixels, g, pixels, 1,
+			sums.slice(worker), s.OutChannels)
 	})
 
-	copy(dWeight, sums.slice(0))
 	for k := 1; k < w; k++ {
+		total := sums.slice(0)
 		for i, v := range sums.slice(k) {
-			dWeight[i] += v
+			total[i] += v
 		}
 	}
+	transpose(sums.slice(0), patch, s.OutChannels, dWeight)
 	if dBias != nil {
 		SumChannels(dy, s.Batch, s.OutChannels, pixels, dBias)
+	}
+}
+
+// transpose sets dst (cols x rows) to the transpose of src (rows x cols).
+func transpose(src []float32, rows, cols int, dst []float32) {
+	for r := 0; r < rows; r++ {
+		for c, v := range src[r*cols : (r+1)*cols] {
+			dst[c*rows+r] = v
+		}
 	}
 }
 
