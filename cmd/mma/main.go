@@ -1,0 +1,48 @@
+// Command mma trains surrogate models, crafts adversarial examples on them
+// and measures how well those examples transfer to other models, including
+// black-box targets imported from ONNX. Its centre is the multi-track
+// model architecture (MMA): a backbone decomposed into parallel tracks and
+// fused again.
+//
+// Run "mma help" for the commands and "mma help COMMAND" for their flags.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+func main() {
+	app := newApp()
+	if err := app.Run(os.Args); err != nil {
+		fmt.Fprintf(os.Stderr, "mma: %v\n", err)
+		var exit cli.ExitCoder
+		if errors.As(err, &exit) {
+			os.Exit(exit.ExitCode())
+		}
+		os.Exit(1)
+	}
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:  "mma",
+		Usage: "transferability of adversarial examples with multi-track surrogate models",
+		Description: "Train surrogates (backbones and their multi-track MMAs), attack them " +
+			"with FGSM, I-FGSM, PGD and MI-FGSM under an L-infinity budget, and evaluate " +
+			"how the adversarial examples transfer to other models, such as ONNX " +
+			"imports. 'mma reproduce --preset mnist-quick' runs the whole path in minutes.",
+		Commands: []*cli.Command{
+			reproduceCommand(),
+			trainCommand(),
+			attackCommand(),
+			evalCommand(),
+		},
+		HideHelpCommand:      false,
+		EnableBashCompletion: true,
+		ExitErrHandler:       func(*cli.Context, error) {},
+	}
+}

@@ -1,0 +1,75 @@
+package experiments
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/mmatransfer/mma/eval"
+	"github.com/mmatransfer/mma/models"
+	"github.com/mmatransfer/mma/models/onnx"
+)
+
+// MNIST8 is the name of the ONNX Model Zoo MNIST network that ships with
+// the toolkit, usable as a target without any file.
+const MNIST8 = "mnist-8"
+
+// LoadTarget opens the model that ref names: MNIST8, an ONNX file (.onnx)
+// or a checkpoint the toolkit trained (.ckpt). It returns the model and a
+// short name for tables.
+func LoadTarget(ref string) (models.Classifier, string, error) {
+	switch {
+	case ref == MNIST8:
+		model, err := onnx.MNIST8()
+		return model, MNIST8, err
+	case strings.HasSuffix(ref, ".onnx"):
+		model, err := onnx.Load(ref)
+		return model, targetName(ref), err
+	case strings.HasSuffix(ref, CheckpointExt):
+		surrogate, err := LoadSurrogate(ref)
+		if err != nil {
+			return nil, "", err
+		}
+		return surrogate.Model, surrogate.Arch, nil
+	default:
+		return nil, "", fmt.Errorf("target %q: want %s, a .onnx file or a %s checkpoint",
+			ref, MNIST8, CheckpointExt)
+	}
+}
+
+// targetName returns a file's base name without its extension.
+func targetName(path string) string {
+	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+}
+
+// LoadSurrogateModel opens a model to attack, named as LoadTarget names
+// targets, and returns it with the reference stored in adversarial sets.
+// The model must be differentiable.
+func LoadSurrogateModel(ref string) (models.Differentiable, eval.ModelRef, error) {
+	if strings.HasSuffix(ref, CheckpointExt) {
+		surrogate, err := LoadSurrogate(ref)
+		if err != nil {
+			return nil, eval.ModelRef{}, err
+		}
+		modelRef, err := surrogate.Ref()
+		return surrogate.Model, modelRef, err
+	}
+
+	model, name, err := LoadTarget(ref)
+	if err != nil {
+		return nil, eval.ModelRef{}, err
+	}
+	differentiable, ok := model.(models.Differentiable)
+	if !ok {
+		return nil, eval.ModelRef{}, fmt.Errorf("model %s gives no input gradient, so it "+
+			"cannot be attacked; use it as a target", ref)
+	}
+	modelRef := eval.ModelRef{Arch: name}
+	if ref != MNIST8 {
+		modelRef.Checkpoint = ref
+		if modelRef.CheckpointSHA256, err = eval.HashFile(ref); err != nil {
+			return nil, eval.ModelRef{}, err
+		}
+	}
+	return differentiable, modelRef, nil
+}
