@@ -116,7 +116,8 @@ type TrainReport struct {
 // TrainModel fits m's parameters to data in Train mode. The loss is the Net's
 // TrainLoss when it implements TrainLosser and the mean cross-entropy of
 // the logits otherwise. A NaN or infinite loss stops training with an
-// error naming the epoch and batch; the weights then hold the last update.
+// error naming the epoch and batch (both counted from 1) before that
+// batch's update, so the weights stay those of the last finite step.
 func TrainModel(m *Model, data datasets.Dataset, cfg TrainConfig) (*TrainReport, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
