@@ -33,7 +33,7 @@ type opSpec struct {
 
 // operators lists the supported ONNX operators of the default domain.
 var operators = map[string]opSpec{
-	"Add": {minOpset: 1, minInputs: 2, maxInputs: 2, build: buildAdd},
+	"Add": {minOpset: 1, minInputs: 2, maxInputs: 2, build: binaryBuilder(addition)},
 	"Conv": {
 		minOpset: 1, minInputs: 2, maxInputs: 3,
 		attributes: []string{"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"},
