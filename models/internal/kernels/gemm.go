@@ -3,11 +3,10 @@ package kernels
 import "fmt"
 
 // Blocking parameters of the matrix multiply. A packed block of A
-// (gemmMC x gemmKC) stays in L2 and a packed strip of B (gemmKC x gemmNR)
-// in L1 while the micro-kernel computes one gemmMR x gemmNR tile of C.
+// (gemmMC x gemmKC) stays in L2 and a packed strip of B (gemmKC x tile
+// columns) in L1 while the micro-kernel computes one tile of C. gemmMC and
+// gemmNC are multiples of every micro-kernel's tile rows and columns.
 const (
-	gemmMR = 6
-	gemmNR = 16
 	gemmKC = 256
 	gemmMC = 96
 	gemmNC = 1024
@@ -20,8 +19,8 @@ const minParallelFlops = 1 << 16
 // Each goroutine of Gemm packs all of op(A) or op(B) for its chunk of C, so
 // chunks narrower than these would spend more time packing than computing.
 const (
-	minChunkCols = 4 * gemmNR
-	minChunkRows = 8 * gemmMR
+	minChunkCols = 64
+	minChunkRows = 48
 )
 
 // Gemm computes C = op(A) * op(B) + beta * C, where op(A) is m x k and
@@ -49,14 +48,14 @@ func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 	// that a core slowed by other work does not hold up the product.
 	chunks := 4 * workers(1<<30)
 	if n >= m {
-		step := max(minChunkCols, roundUp(ceilDiv(n, chunks), gemmNR))
+		step := max(minChunkCols, roundUp(ceilDiv(n, chunks), active.cols))
 		parallelFor(ceilDiv(n, step), func(_, i int) {
 			j0 := i * step
 			g.serial(0, m, j0, min(j0+step, n), k, beta)
 		})
 		return
 	}
-	step := max(minChunkRows, roundUp(ceilDiv(m, chunks), gemmMR))
+	step := max(minChunkRows, roundUp(ceilDiv(m, chunks), active.rows))
 	parallelFor(ceilDiv(m, step), func(_, i int) {
 		i0 := i * step
 		g.serial(i0, min(i0+step, m), 0, n, k, beta)
@@ -131,7 +130,7 @@ func (g *gemmArgs) serial(i0, i1, j0, j1, k int, beta float32) {
 	defer putBuffer(bufB)
 	packedA, packedB := *bufA, *bufB
 
-	var tile [gemmMR * gemmNR]float32
+	var tile tileBuffer
 	for jc := j0; jc < j1; jc += gemmNC {
 		nc := min(gemmNC, j1-jc)
 		for pc := 0; pc < k; pc += gemmKC {
@@ -164,82 +163,86 @@ func (g *gemmArgs) scaleC(i0, i1, j0, j1 int, beta float32) {
 }
 
 // macroKernel adds packedA * packedB to the mc x nc block of C at (ic, jc).
-func (g *gemmArgs) macroKernel(packedA, packedB []float32, tile *[gemmMR * gemmNR]float32,
+func (g *gemmArgs) macroKernel(packedA, packedB []float32, tile *tileBuffer,
 	ic, mc, jc, nc, kc int) {
-	for jr := 0; jr < nc; jr += gemmNR {
-		nr := min(gemmNR, nc-jr)
-		strip := packedB[jr*kc : (jr+gemmNR)*kc]
-		for ir := 0; ir < mc; ir += gemmMR {
-			mr := min(gemmMR, mc-ir)
-			panel := packedA[ir*kc : (ir+gemmMR)*kc]
-			microKernel(kc, panel, strip, tile)
-			g.addTile(tile, ic+ir, mr, jc+jr, nr)
+	k := active
+	for jr := 0; jr < nc; jr += k.cols {
+		nr := min(k.cols, nc-jr)
+		strip := packedB[jr*kc : (jr+k.cols)*kc]
+		for ir := 0; ir < mc; ir += k.rows {
+			mr := min(k.rows, mc-ir)
+			panel := packedA[ir*kc : (ir+k.rows)*kc]
+			k.run(kc, panel, strip, tile)
+			g.addTile(tile, k.cols, ic+ir, mr, jc+jr, nr)
 		}
 	}
 }
 
-// addTile adds the top-left mr x nr corner of tile to C at (i, j).
-func (g *gemmArgs) addTile(tile *[gemmMR * gemmNR]float32, i, mr, j, nr int) {
+// addTile adds the top-left mr x nr corner of tile, whose rows are cols
+// long, to C at (i, j).
+func (g *gemmArgs) addTile(tile *tileBuffer, cols, i, mr, j, nr int) {
 	for r := 0; r < mr; r++ {
 		dst := g.c[(i+r)*g.ldc+j : (i+r)*g.ldc+j+nr]
-		src := tile[r*gemmNR : r*gemmNR+nr]
+		src := tile[r*cols : r*cols+nr]
 		for q, v := range src {
 			dst[q] += v
 		}
 	}
 }
 
-// packA copies op(A)[ic:ic+mc, pc:pc+kc] into panels of gemmMR rows laid
-// out column by column, padding the last panel with zeros.
+// packA copies op(A)[ic:ic+mc, pc:pc+kc] into panels of as many rows as a
+// tile has, laid out column by column, padding the last panel with zeros.
 func (g *gemmArgs) packA(dst []float32, ic, mc, pc, kc int) {
-	for ir := 0; ir < mc; ir += gemmMR {
-		mr := min(gemmMR, mc-ir)
-		panel := dst[ir*kc : (ir+gemmMR)*kc]
-		for r := 0; r < gemmMR; r++ {
+	rows := active.rows
+	for ir := 0; ir < mc; ir += rows {
+		mr := min(rows, mc-ir)
+		panel := dst[ir*kc : (ir+rows)*kc]
+		for r := 0; r < rows; r++ {
 			if r >= mr {
 				for p := 0; p < kc; p++ {
-					panel[p*gemmMR+r] = 0
+					panel[p*rows+r] = 0
 				}
 				continue
 			}
 			row := ic + ir + r
 			if g.transA {
 				for p := 0; p < kc; p++ {
-					panel[p*gemmMR+r] = g.a[(pc+p)*g.lda+row]
+					panel[p*rows+r] = g.a[(pc+p)*g.lda+row]
 				}
 				continue
 			}
 			src := g.a[row*g.lda+pc : row*g.lda+pc+kc]
 			for p, v := range src {
-				panel[p*gemmMR+r] = v
+				panel[p*rows+r] = v
 			}
 		}
 	}
 }
 
-// packB copies op(B)[pc:pc+kc, jc:jc+nc] into strips of gemmNR columns laid
-// out row by row, padding the last strip with zeros.
+// packB copies op(B)[pc:pc+kc, jc:jc+nc] into strips of as many columns as
+// a tile has, laid out row by row, padding the last strip with zeros.
 func (g *gemmArgs) packB(dst []float32, pc, kc, jc, nc int) {
-	for jr := 0; jr < nc; jr += gemmNR {
-		nr := min(gemmNR, nc-jr)
-		strip := dst[jr*kc : (jr+gemmNR)*kc]
+	cols := active.cols
+	for jr := 0; jr < nc; jr += cols {
+		nr := min(cols, nc-jr)
+		strip := dst[jr*kc : (jr+cols)*kc]
 		if g.transB {
-			for q := 0; q < gemmNR; q++ {
+			for q := 0; q < cols; q++ {
 				if q >= nr {
 					for p := 0; p < kc; p++ {
-						strip[p*gemmNR+q] = 0
+						strip[p*cols+q] = 0
 					}
 					continue
 				}
 				src := g.b[(jc+jr+q)*g.ldb+pc : (jc+jr+q)*g.ldb+pc+kc]
 				for p, v := range src {
-					strip[p*gemmNR+q] = v
+					strip[p*cols+q] = v
 				}
 			}
 			continue
 		}
 		for p := 0; p < kc; p++ {
-			row := strip[p*gemmNR : (p+1)*gemmNR]
+			row := strip[p*cols : (p+1)*cols]
 			src := g.b[(pc+p)*g.ldb+jc+jr : (pc+p)*g.ldb+jc+jr+nr]
 			copy(row, src)
 			clear(row[nr:])

@@ -53,6 +53,14 @@ func assertClose(t *testing.T, what string, got, want []float32, tol float64) {
 }
 
 func TestGemmMatchesReference(t *testing.T) {
+	defer func(k microKernel) { active = k }(active)
+	for _, k := range availableKernels() {
+		active = k
+		testGemmMatchesReference(t, k.name)
+	}
+}
+
+func testGemmMatchesReference(t *testing.T, kernel string) {
 	rng := rand.New(rand.NewSource(1))
 	sizes := [][3]int{{1, 1, 1}, {5, 7, 3}, {6, 16, 1}, {13, 37, 300}, {100, 33, 17},
 		{97, 1030, 260}, {200, 5, 513}, {0, 4, 3}, {3, 4, 0}}
@@ -60,7 +68,8 @@ func TestGemmMatchesReference(t *testing.T) {
 		for _, trans := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 			for _, beta := range []float32{0, 1, 0.5} {
 				m, n, k := sz[0], sz[1], sz[2]
-				name := fmt.Sprintf("%dx%dx%d/tA=%v/tB=%v/beta=%g", m, n, k, trans[0], trans[1], beta)
+				name := fmt.Sprintf("%s/%dx%dx%d/tA=%v/tB=%v/beta=%g", kernel, m, n, k,
+					trans[0], trans[1], beta)
 				lda, ldb, ldc := k+2, n+1, n+3
 				if trans[0] {
 					lda = m + 1
@@ -94,13 +103,26 @@ func TestGemmSerialMatchesGemm(t *testing.T) {
 
 func TestMicroKernelsAgree(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
-	kc := 37
-	panel := randomSlice(rng, kc*gemmMR)
-	strip := randomSlice(rng, kc*gemmNR)
-	var want, got [gemmMR * gemmNR]float32
-	microKernelGo(kc, panel, strip, &want)
-	microKernel(kc, panel, strip, &got)
-	assertClose(t, "micro-kernel", got[:], want[:], 1e-5)
+	for _, k := range availableKernels() {
+		for _, kc := range []int{1, 37} {
+			panel := randomSlice(rng, kc*k.rows)
+			strip := randomSlice(rng, kc*k.cols)
+			want := make([]float32, k.rows*k.cols)
+			for r := 0; r < k.rows; r++ {
+				for q := 0; q < k.cols; q++ {
+					for p := 0; p < kc; p++ {
+						want[r*k.cols+q] += panel[p*k.rows+r] * strip[p*k.cols+q]
+					}
+				}
+			}
+			var got tileBuffer
+			for i := range got {
+				got[i] = float32(i)
+			}
+			k.run(kc, panel, strip, &got)
+			assertClose(t, fmt.Sprintf("%s kc=%d", k.name, kc), got[:k.rows*k.cols], want, 1e-5)
+		}
+	}
 }
 
 func TestGemmBetaZeroIgnoresNaN(t *testing.T) {
@@ -113,19 +135,26 @@ func TestGemmBetaZeroIgnoresNaN(t *testing.T) {
 	}
 }
 
+// BenchmarkGemm times each available micro-kernel on the shapes of the
+// benchmark networks: the second convolution of the 3->64->64 network per
+// image, the 3136->128 linear layer at batch 128, and a square product.
 func BenchmarkGemm(b *testing.B) {
+	defer func(k microKernel) { active = k }(active)
 	for _, sz := range [][3]int{{64, 1024, 576}, {128, 128, 3136}, {512, 512, 512}} {
 		m, n, k := sz[0], sz[1], sz[2]
-		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
-			rng := rand.New(rand.NewSource(1))
-			x := randomSlice(rng, m*k)
-			y := randomSlice(rng, k*n)
-			z := make([]float32, m*n)
-			for i := 0; i < b.N; i++ {
-				Gemm(false, false, m, n, k, x, k, y, n, 0, z, n)
-			}
-			reportGFLOPS(b, 2*float64(m*n*k))
-		})
+		rng := rand.New(rand.NewSource(1))
+		x := randomSlice(rng, m*k)
+		y := randomSlice(rng, k*n)
+		z := make([]float32, m*n)
+		for _, kernel := range availableKernels() {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, n, k, kernel.name), func(b *testing.B) {
+				active = kernel
+				for i := 0; i < b.N; i++ {
+					Gemm(false, false, m, n, k, x, k, y, n, 0, z, n)
+				}
+				reportGFLOPS(b, 2*float64(m*n*k))
+			})
+		}
 	}
 }
 

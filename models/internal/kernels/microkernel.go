@@ -1,16 +1,46 @@
 package kernels
 
-// microKernelGo sets tile to the product of a packed gemmMR x kc panel of A
-// and a packed kc x gemmNR strip of B. It is the portable micro-kernel.
-func microKernelGo(kc int, panel, strip []float32, tile *[gemmMR * gemmNR]float32) {
-	*tile = [gemmMR * gemmNR]float32{}
-	panel = panel[:kc*gemmMR]
-	strip = strip[:kc*gemmNR]
+// Bounds on the tile size of every micro-kernel.
+const (
+	maxTileRows = 12
+	maxTileCols = 32
+)
+
+// tileBuffer holds one tile of C, row-major with rows microKernel.cols long.
+type tileBuffer [maxTileRows * maxTileCols]float32
+
+// microKernel computes one tile of C from a packed panel of A, holding
+// kc columns of rows elements each, and a packed strip of B, holding kc rows
+// of cols elements each. run overwrites the first rows*cols elements of the
+// tile. Panels and strips are padded with zeros to full size.
+type microKernel struct {
+	name       string
+	rows, cols int
+	run        func(kc int, panel, strip []float32, tile *tileBuffer)
+}
+
+// goKernel is the portable micro-kernel.
+var goKernel = microKernel{name: "go", rows: 6, cols: 16, run: microKernelGo}
+
+// active is the micro-kernel in use: the fastest one the CPU supports.
+var active = fastestKernel()
+
+// fastestKernel returns the last of availableKernels, the fastest.
+func fastestKernel() microKernel {
+	k := availableKernels()
+	return k[len(k)-1]
+}
+
+func microKernelGo(kc int, panel, strip []float32, tile *tileBuffer) {
+	const rows, cols = 6, 16
+	*tile = tileBuffer{}
+	panel = panel[:kc*rows]
+	strip = strip[:kc*cols]
 	for p := 0; p < kc; p++ {
-		a := panel[p*gemmMR : p*gemmMR+gemmMR]
-		b := (*[gemmNR]float32)(strip[p*gemmNR : p*gemmNR+gemmNR])
+		a := panel[p*rows : p*rows+rows]
+		b := (*[cols]float32)(strip[p*cols : p*cols+cols])
 		for r, ar := range a {
-			row := (*[gemmNR]float32)(tile[r*gemmNR : r*gemmNR+gemmNR])
+			row := (*[cols]float32)(tile[r*cols : r*cols+cols])
 			for q := range row {
 				row[q] += ar * b[q]
 			}

@@ -2,32 +2,62 @@
 
 package kernels
 
-// hasAVX2FMA reports whether the CPU and operating system support the AVX2
-// and FMA instructions that microKernelAVX2 uses.
-var hasAVX2FMA = detectAVX2FMA()
+// availableKernels returns the micro-kernels this build and CPU support,
+// slowest first.
+func availableKernels() []microKernel {
+	kernels := []microKernel{goKernel}
+	if !hasAVX2FMA() {
+		return kernels
+	}
+	kernels = append(kernels, microKernel{name: "avx2", rows: 6, cols: 16, run: runAVX2})
+	if hasAVX512() {
+		kernels = append(kernels, microKernel{name: "avx512", rows: 12, cols: 32, run: runAVX512})
+	}
+	return kernels
+}
 
-func microKernel(kc int, panel, strip []float32, tile *[gemmMR * gemmNR]float32) {
-	if !hasAVX2FMA || kc == 0 {
-		microKernelGo(kc, panel, strip, tile)
+func runAVX2(kc int, panel, strip []float32, tile *tileBuffer) {
+	if kc == 0 {
+		clear(tile[:])
 		return
 	}
-	_ = panel[kc*gemmMR-1]
-	_ = strip[kc*gemmNR-1]
+	_ = panel[kc*6-1]
+	_ = strip[kc*16-1]
 	microKernelAVX2(kc, &panel[0], &strip[0], &tile[0])
 }
 
-// microKernelAVX2 is microKernelGo with 12 AVX2 accumulators. The caller
-// guarantees kc >= 1 and that panel and strip hold kc*6 and kc*16 floats.
+func runAVX512(kc int, panel, strip []float32, tile *tileBuffer) {
+	if kc == 0 {
+		clear(tile[:])
+		return
+	}
+	_ = panel[kc*12-1]
+	_ = strip[kc*32-1]
+	microKernelAVX512(kc, &panel[0], &strip[0], &tile[0])
+}
+
+// microKernelAVX2 is the 6x16 micro-kernel with 12 AVX2 accumulators. The
+// caller guarantees kc >= 1 and that panel and strip hold kc*6 and kc*16
+// floats.
 //
 //go:noescape
 func microKernelAVX2(kc int, panel, strip, tile *float32)
+
+// microKernelAVX512 is the 12x32 micro-kernel with 24 AVX-512
+// accumulators. The caller guarantees kc >= 1 and that panel and strip hold
+// kc*12 and kc*32 floats.
+//
+//go:noescape
+func microKernelAVX512(kc int, panel, strip, tile *float32)
 
 //go:noescape
 func cpuid(leaf, subleaf uint32) (eax, ebx, ecx, edx uint32)
 
 func xgetbv() (eax uint32)
 
-func detectAVX2FMA() bool {
+// hasAVX2FMA reports whether the CPU and operating system support AVX2 and
+// FMA.
+func hasAVX2FMA() bool {
 	maxLeaf, _, _, _ := cpuid(0, 0)
 	if maxLeaf < 7 {
 		return false
@@ -44,4 +74,17 @@ func detectAVX2FMA() bool {
 	_, ebx7, _, _ := cpuid(7, 0)
 	const avx2 = 1 << 5
 	return ebx7&avx2 != 0
+}
+
+// hasAVX512 reports whether the CPU and operating system support AVX-512F.
+// Callers check hasAVX2FMA first.
+func hasAVX512() bool {
+	// The OS must also save the opmask and ZMM register state.
+	const zmmState = 0xe6
+	if xgetbv()&zmmState != zmmState {
+		return false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	const avx512f = 1 << 16
+	return ebx7&avx512f != 0
 }

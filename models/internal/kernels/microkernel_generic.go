@@ -2,6 +2,6 @@
 
 package kernels
 
-func microKernel(kc int, panel, strip []float32, tile *[gemmMR * gemmNR]float32) {
-	microKernelGo(kc, panel, strip, tile)
-}
+// availableKernels returns the micro-kernels this build and CPU support,
+// slowest first.
+func availableKernels() []microKernel { return []microKernel{goKernel} }
