@@ -285,7 +285,29 @@ func ParseArch(arch string) (backbone string, config *Config, err error) {
 }
 
 // Arch returns the architecture string of an MMA of backbone with config
-// c, in the full form ParseArch reads.
+// c, as ParseArch reads it: the track count and every option that differs
+// from its default, such as "smallcnn/mma:k=4" or
+// "smallcnn/mma:k=8,split=1,width=thin". Since the defaults are fixed, the
+// short form names the same model as the full one that c.String gives.
 func Arch(backbone string, c Config) string {
-	return backbone + archSeparator + ":" + c.String()
+	c = c.withDefaults()
+	options := []string{"k=" + strconv.Itoa(c.Tracks)}
+	if c.Split != 0 {
+		options = append(options, "split="+strconv.Itoa(c.Split))
+	}
+	if c.Width != Balanced {
+		options = append(options, "width="+string(c.Width))
+	}
+	if c.Fusion != Mean {
+		options = append(options, "fusion="+string(c.Fusion))
+	}
+	if c.NoAux {
+		options = append(options, "aux=0")
+	} else if c.Aux != DefaultAux {
+		options = append(options, "aux="+strconv.FormatFloat(c.Aux, 'g', -1, 64))
+	}
+	if c.AttackLoss != Fused {
+		options = append(options, "attack-loss="+string(c.AttackLoss))
+	}
+	return backbone + archSeparator + ":" + strings.Join(options, ",")
 }

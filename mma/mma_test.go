@@ -343,3 +343,28 @@ func TestParseConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestArchWritesNonDefaults(t *testing.T) {
+	cases := []struct {
+		config Config
+		want   string
+	}{
+		{Config{}, "smallcnn/mma:k=4"},
+		{Config{Tracks: 8, Split: 1, Width: Thin}, "smallcnn/mma:k=8,split=1,width=thin"},
+		{Config{NoAux: true, AttackLoss: TrackMean}, "smallcnn/mma:k=4,aux=0,attack-loss=track-mean"},
+		{Config{Aux: 0.5}, "smallcnn/mma:k=4,aux=0.5"},
+	}
+	for _, c := range cases {
+		got := Arch("smallcnn", c.config)
+		if got != c.want {
+			t.Errorf("Arch(%+v) = %q, want %q", c.config, got, c.want)
+		}
+		_, parsed, err := ParseArch(got)
+		if err != nil {
+			t.Fatalf("ParseArch(%q): %v", got, err)
+		}
+		if parsed.String() != c.config.String() {
+			t.Errorf("ParseArch(%q) = %s, want %s", got, parsed, c.config)
+		}
+	}
+}
