@@ -55,3 +55,17 @@ func allOnes(values []int) bool {
 	}
 	return true
 }
+
+// floatAttribute returns the FLOAT attribute name, or def when it is
+// absent.
+func floatAttribute(attrs map[string]interface{}, name string, def float32) (float32, error) {
+	value, ok := attrs[name]
+	if !ok {
+		return def, nil
+	}
+	f, ok := value.(float32)
+	if !ok {
+		return 0, fmt.Errorf("attribute %s is a %T, expected a float", name, value)
+	}
+	return f, nil
+}

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"maps"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -20,7 +21,7 @@ type network struct {
 type builder struct {
 	graph     *gorgonia.ExprGraph
 	opset     int64
-	constants map[string]tensor.Tensor
+	constants map[string]tensor.Tensor // initializers and folded Constant outputs
 	values    map[string]*gorgonia.Node
 }
 
@@ -37,7 +38,7 @@ func (net *network) build(scale float32) (*forwardPass, error) {
 	b := &builder{
 		graph:     gorgonia.NewGraph(),
 		opset:     net.info.opset,
-		constants: net.constants,
+		constants: maps.Clone(net.constants),
 		values:    map[string]*gorgonia.Node{},
 	}
 
@@ -73,6 +74,15 @@ func (net *network) build(scale float32) (*forwardPass, error) {
 
 // add builds one operation and stores its output under the output's name.
 func (b *builder) add(op operation) error {
+	if op.spec.fold != nil {
+		value, err := op.spec.fold(op)
+		if err != nil {
+			return err
+		}
+		b.constants[op.node.outputs[0]] = value
+		return nil
+	}
+
 	names := op.node.inputs
 	required := op.spec.minInputs
 	if op.spec.tensorInputs > 0 && op.spec.tensorInputs < len(names) {
@@ -144,6 +154,21 @@ func (b *builder) intConstant(name string) ([]int64, error) {
 	values, ok := t.Data().([]int64)
 	if !ok {
 		return nil, fmt.Errorf("initializer %q is %v, expected int64", name, t.Dtype())
+	}
+	return values, nil
+}
+
+// floatConstant returns the values of a float32 initializer, such as the
+// running mean of a BatchNormalization.
+func (b *builder) floatConstant(name string) ([]float32, error) {
+	t, ok := b.constants[name]
+	if !ok {
+		return nil, fmt.Errorf("input %q must be an initializer", name)
+	}
+	values, ok := t.Data().([]float32)
+	if !ok {
+		return nil, fmt.Errorf("initializer %q is %v with shape %v, expected a float32 vector",
+			name, t.Dtype(), t.Shape())
 	}
 	return values, nil
 }

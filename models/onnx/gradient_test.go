@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"math"
+	"path/filepath"
 	"sort"
 	"testing"
 
@@ -35,7 +36,6 @@ func lossAt(t *testing.T, m *Model, x *tensor.Dense, i, j int, v float32, label 
 
 func TestInputGradientMatchesFiniteDifferences(t *testing.T) {
 	fixture := loadMNIST8Fixture(t)
-	m := mustMNIST8(t)
 	x := fixture.batch()
 	n := 3
 	labels := make([]int, n)
@@ -45,7 +45,37 @@ func TestInputGradientMatchesFiniteDifferences(t *testing.T) {
 	}
 	x = tensor.New(tensor.WithShape(n, 1, 28, 28),
 		tensor.WithBacking(append([]float32(nil), x.Data().([]float32)[:n*784]...)))
+	checkGradient(t, mustMNIST8(t), x, labels)
+}
 
+func TestInputGradientSmallModels(t *testing.T) {
+	for _, test := range []struct{ model, fixture string }{
+		{"ops.onnx", "ops_logits.json"},
+		{"normalized.onnx", "normalized_logits.json"},
+	} {
+		t.Run(test.model, func(t *testing.T) {
+			var fixture opsFixture
+			readJSON(t, filepath.Join("testdata", test.fixture), &fixture)
+			m, err := Load(filepath.Join("testdata", test.model))
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := tensor.New(tensor.WithShape(fixture.Shape...), tensor.WithBacking(fixture.Pixels))
+			labels := make([]int, fixture.Shape[0])
+			for i := range labels {
+				labels[i] = i % m.Classes()
+			}
+			checkGradient(t, m, x, labels)
+		})
+	}
+}
+
+// checkGradient compares the losses and the largest input gradients that
+// m gives for x with the cross-entropy of its logits and with central
+// finite differences.
+func checkGradient(t *testing.T, m *Model, x *tensor.Dense, labels []int) {
+	t.Helper()
+	n, size := x.Shape()[0], x.Shape().TotalSize()/x.Shape()[0]
 	grad, losses, err := m.InputGradient(x, labels)
 	if err != nil {
 		t.Fatal(err)
@@ -53,22 +83,23 @@ func TestInputGradientMatchesFiniteDifferences(t *testing.T) {
 	if len(losses) != n {
 		t.Fatalf("%d losses for %d images", len(losses), n)
 	}
-
 	logits, err := m.Logits(x)
 	if err != nil {
 		t.Fatal(err)
 	}
+
+	classes := m.Classes()
 	gradients := grad.Data().([]float32)
 	const step = 1e-3
 	for i := 0; i < n; i++ {
-		want := crossEntropy(logits.Data().([]float32)[i*10:(i+1)*10], labels[i])
+		want := crossEntropy(logits.Data().([]float32)[i*classes:(i+1)*classes], labels[i])
 		if math.Abs(float64(losses[i])-want) > 1e-4*math.Max(1, want) {
 			t.Errorf("image %d: loss %g, cross-entropy of the logits %g", i, losses[i], want)
 		}
 
-		row := gradients[i*784 : (i+1)*784]
+		row := gradients[i*size : (i+1)*size]
 		for _, j := range largestEntries(row, 8) {
-			pixel := x.Data().([]float32)[i*784+j]
+			pixel := x.Data().([]float32)[i*size+j]
 			numeric := (lossAt(t, m, x, i, j, pixel+step, labels[i]) -
 				lossAt(t, m, x, i, j, pixel-step, labels[i])) / (2 * step)
 			analytic := float64(row[j])

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // opSpec describes how one ONNX operator is checked and built.
@@ -29,18 +30,47 @@ type opSpec struct {
 
 	// build adds the operator to the graph and returns its single output.
 	build func(b *builder, op operation, inputs []*gorgonia.Node) (*gorgonia.Node, error)
+
+	// fold, set in place of build, computes a constant output, which later
+	// nodes may read like an initializer.
+	fold func(op operation) (tensor.Tensor, error)
 }
 
 // operators lists the supported ONNX operators of the default domain.
 var operators = map[string]opSpec{
 	"Add": {minOpset: 1, minInputs: 2, maxInputs: 2, build: binaryBuilder(addition)},
+	"BatchNormalization": {
+		minOpset: 1, minInputs: 5, maxInputs: 5, tensorInputs: 1,
+		attributes: []string{"epsilon", "momentum", "spatial", "training_mode"},
+		check:      checkBatchNorm,
+		build:      buildBatchNorm,
+	},
+	"Constant": {minOpset: 1, attributes: []string{"value"}, fold: foldConstant},
 	"Conv": {
 		minOpset: 1, minInputs: 2, maxInputs: 3,
 		attributes: []string{"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"},
 		check:      checkConv,
 		build:      buildConv,
 	},
-	"MatMul": {minOpset: 1, minInputs: 2, maxInputs: 2, build: buildMatMul},
+	"Div": {minOpset: 1, minInputs: 2, maxInputs: 2, build: binaryBuilder(division)},
+	"Dropout": {
+		minOpset: 1, minInputs: 1, maxInputs: 2, tensorInputs: 1,
+		attributes: []string{"is_test", "ratio", "seed"},
+		build:      buildIdentity,
+	},
+	"Flatten": {
+		minOpset: 1, minInputs: 1, maxInputs: 1,
+		attributes: []string{"axis"},
+		build:      buildFlatten,
+	},
+	"Gemm": {
+		minOpset: 1, minInputs: 2, maxInputs: 3,
+		attributes: []string{"alpha", "beta", "transA", "transB"},
+		build:      buildGemm,
+	},
+	"GlobalAveragePool": {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildGlobalAveragePool},
+	"Identity":          {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildIdentity},
+	"MatMul":            {minOpset: 1, minInputs: 2, maxInputs: 2, build: buildMatMul},
 	"MaxPool": {
 		minOpset: 1, minInputs: 1, maxInputs: 1,
 		attributes: []string{"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
@@ -48,6 +78,7 @@ var operators = map[string]opSpec{
 		check: checkMaxPool,
 		build: buildMaxPool,
 	},
+	"Mul":  {minOpset: 1, minInputs: 2, maxInputs: 2, build: binaryBuilder(multiplication)},
 	"Relu": {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildRelu},
 	"Reshape": {
 		minOpset: 5, minInputs: 2, maxInputs: 2, tensorInputs: 1,
@@ -55,6 +86,7 @@ var operators = map[string]opSpec{
 		check:      checkReshape,
 		build:      buildReshape,
 	},
+	"Sub": {minOpset: 1, minInputs: 2, maxInputs: 2, build: binaryBuilder(subtraction)},
 }
 
 // supportedOperators returns the names of the supported operators, sorted.
@@ -187,6 +219,22 @@ func checkWindow(attrs map[string]interface{}) error {
 	}
 	return fmt.Errorf("attribute auto_pad=%q, expected NOTSET, VALID, SAME_UPPER or SAME_LOWER",
 		autoPad)
+}
+
+func checkBatchNorm(attrs map[string]interface{}) error {
+	for _, limit := range []struct {
+		name          string
+		def, expected int
+	}{{"spatial", 1, 1}, {"training_mode", 0, 0}} {
+		value, err := intAttribute(attrs, limit.name, limit.def)
+		if err != nil {
+			return err
+		}
+		if value != limit.expected {
+			return fmt.Errorf("attribute %s=%d, expected %d", limit.name, value, limit.expected)
+		}
+	}
+	return nil
 }
 
 func checkReshape(attrs map[string]interface{}) error {

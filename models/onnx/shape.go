@@ -53,3 +53,26 @@ func reshapeTarget(from tensor.Shape, requested []int64) (tensor.Shape, error) {
 	}
 	return to, nil
 }
+
+// buildFlatten reshapes the input to a matrix: the axes before axis make
+// the rows and the others the columns. A negative axis counts from the end.
+func buildFlatten(b *builder, op operation, inputs []*gorgonia.Node) (*gorgonia.Node, error) {
+	x := inputs[0]
+	shape := x.Shape()
+	axis, err := intAttribute(op.attrs, "axis", 1)
+	if err != nil {
+		return nil, err
+	}
+	if axis < 0 {
+		axis += shape.Dims()
+	}
+	if axis < 0 || axis > shape.Dims() {
+		return nil, fmt.Errorf("attribute axis=%d is outside the input's %d axes", axis, shape.Dims())
+	}
+
+	rows := 1
+	for _, size := range shape[:axis] {
+		rows *= size
+	}
+	return gorgonia.Reshape(x, tensor.Shape{rows, shape.TotalSize() / rows})
+}

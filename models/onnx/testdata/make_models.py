@@ -5,8 +5,11 @@ importer does not implement. conv_group.onnx: a Conv node "grouped" with
 group=2. ops.onnx runs a batch of 2x5x5 inputs through the supported
 operators with options that mnist-8 does not use. These are Conv with a
 bias and explicit pads, MaxPool with pads, Add of a rank-1 constant,
-Reshape with 0 and -1, MatMul, and Add of a scalar. Its reference outputs
-come from ops_logits.js.
+Reshape with 0 and -1 from a Constant, MatMul, and Add of a scalar.
+normalized.onnx has the operators of typical PyTorch exports: Constant,
+Sub, Div, Conv, BatchNormalization, Relu, Identity, Mul, MaxPool,
+Flatten, Gemm with and without a bias, GlobalAveragePool and Dropout.
+ops_logits.js computes the reference outputs of both.
 
 Run from the repository root with Debian's python3-onnx 1.12:
 
@@ -62,8 +65,9 @@ def conv_group(path):
 
 
 def ops(path):
-    shape = numpy_helper.from_array(np.array([0, -1], dtype=np.int64), "shape")
+    shape = numpy_helper.from_array(np.array([0, -1], dtype=np.int64))
     nodes = [
+        helper.make_node("Constant", [], ["shape"], name="shape", value=shape),
         helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="conv_pads",
                          kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[1, 1]),
         helper.make_node("Relu", ["c1"], ["r1"], name="relu"),
@@ -83,9 +87,54 @@ def ops(path):
             weights("w1", [3, 2, 3, 3], 3),
             weights("b1", [3], 4),
             weights("b2", [3], 5),
-            shape,
             weights("w3", [27, 4], 6),
             numpy_helper.from_array(np.array(0.5, dtype=np.float32), "b3"),
+        ],
+    )
+    save_model(graph, path)
+
+
+def normalized(path):
+    nodes = [
+        helper.make_node("Constant", [], ["mean"], name="mean",
+                         value=numpy_helper.from_array(np.array(0.5, dtype=np.float32))),
+        helper.make_node("Sub", ["x", "mean"], ["centered"], name="center"),
+        helper.make_node("Div", ["centered", "std"], ["normalized"], name="normalize"),
+        helper.make_node("Conv", ["normalized", "w1", "b1"], ["c1"], name="conv",
+                         kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c1", "gamma", "beta", "mu", "var"],
+                         ["n1"], name="norm", epsilon=1e-3),
+        helper.make_node("Relu", ["n1"], ["r1"], name="relu"),
+        helper.make_node("Identity", ["r1"], ["i1"], name="identity"),
+        helper.make_node("Mul", ["i1", "gain"], ["g1"], name="gain"),
+        helper.make_node("MaxPool", ["g1"], ["p1"], name="pool",
+                         kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Flatten", ["p1"], ["f1"], name="flatten"),
+        helper.make_node("Gemm", ["f1", "w2", "b2"], ["d1"], name="dense",
+                         transB=1, alpha=0.5, beta=2.0),
+        helper.make_node("GlobalAveragePool", ["g1"], ["avg"], name="average"),
+        helper.make_node("Flatten", ["avg"], ["f2"], name="flatten_average", axis=-3),
+        helper.make_node("Gemm", ["f2", "w3"], ["d2"], name="dense_average"),
+        helper.make_node("Add", ["d1", "d2"], ["sum"], name="sum"),
+        helper.make_node("Dropout", ["sum"], ["y"], name="dropout"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "normalized",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 6, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5])],
+        [
+            numpy_helper.from_array(np.full([1, 1, 1, 1], 0.25, dtype=np.float32), "std"),
+            weights("w1", [3, 1, 3, 3], 7),
+            weights("b1", [3], 8),
+            weights("gamma", [3], 9),
+            weights("beta", [3], 10),
+            weights("mu", [3], 11),
+            numpy_helper.from_array(np.array([0.5, 1.0, 2.0], dtype=np.float32), "var"),
+            weights("gain", [3, 1, 1], 12),
+            weights("w2", [5, 27], 13),
+            weights("b2", [5], 14),
+            weights("w3", [3, 5], 15),
         ],
     )
     save_model(graph, path)
@@ -96,6 +145,7 @@ def main():
     unsupported_op(os.path.join(folder, "unsupported_op.onnx"))
     conv_group(os.path.join(folder, "conv_group.onnx"))
     ops(os.path.join(folder, "ops.onnx"))
+    normalized(os.path.join(folder, "normalized.onnx"))
 
 
 if __name__ == "__main__":
