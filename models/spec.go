@@ -10,6 +10,17 @@ const (
 	ReLU    LayerKind = "relu"    // max(x, 0)
 	MaxPool LayerKind = "maxpool" // Kernel x Kernel max pooling with stride Stride (0 means Kernel)
 	Flatten LayerKind = "flatten" // N x C x H x W to N x (C*H*W)
+
+	// BatchNorm normalises each channel (or feature) with batch statistics
+	// in Train mode and running statistics in Eval mode, then scales and
+	// shifts it; its running statistics are stored with the parameters.
+	BatchNorm LayerKind = "batchnorm"
+
+	// BasicBlock is the residual block of He et al. (2016): conv (Kernel,
+	// Stride, pad Kernel/2), BatchNorm, Activation, conv (Kernel, stride 1),
+	// BatchNorm, plus the skip connection (a 1x1 strided conv and BatchNorm
+	// when the shape changes), then Activation. Out is its channel count.
+	BasicBlock LayerKind = "basicblock"
 )
 
 // Layer is one layer of a Spec. Fields a kind does not use are zero.
@@ -29,6 +40,18 @@ type Layer struct {
 
 	// Pad is the zero padding added on each side of a conv's input.
 	Pad int `json:"pad,omitempty"`
+
+	// NoBias leaves out the bias of a conv or linear layer, as convs
+	// followed by BatchNorm do.
+	NoBias bool `json:"no_bias,omitempty"`
+
+	// Activation is the activation inside a residual block: ReLU, LeakyReLU,
+	// Softplus or GELU; "" means ReLU.
+	Activation LayerKind `json:"activation,omitempty"`
+
+	// NoSkip removes the skip connection of a residual block, leaving a
+	// plain stack of its two convolutions.
+	NoSkip bool `json:"no_skip,omitempty"`
 }
 
 // Stage is a named group of layers: the unit at which an MMA splits a
