@@ -106,3 +106,14 @@ func TestOptionsRejectNegativeScale(t *testing.T) {
 		t.Error("Decode accepted Scale -1")
 	}
 }
+
+func TestFloat64InputRejected(t *testing.T) {
+	path := filepath.Join("testdata", "double_input.onnx")
+	_, err := Load(path)
+	if err == nil {
+		t.Fatalf("Load(%s) accepted a float64 input", path)
+	}
+	if !strings.Contains(err.Error(), "expected float32") {
+		t.Errorf("error %q does not name the expected element type", err)
+	}
+}

@@ -129,6 +129,10 @@ func imageInput(info *modelInfo) (valueInfo, error) {
 	}
 
 	input := inputs[0]
+	if input.elemType != float32Type {
+		return valueInfo{}, fmt.Errorf("graph input %q has element type %d, expected float32 (%d)",
+			input.name, input.elemType, float32Type)
+	}
 	shape := input.shape
 	if len(shape) != 4 || shape[0] > 1 || shape[1] < 1 || shape[2] < 1 || shape[3] < 1 {
 		return valueInfo{}, fmt.Errorf("graph input %q has shape %v, expected N x C x H x W "+

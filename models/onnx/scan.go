@@ -33,10 +33,11 @@ const (
 	valueName = 1
 	valueType = 2
 
-	typeTensor  = 1
-	tensorShape = 2
-	shapeDim    = 1
-	dimValue    = 1
+	typeTensor     = 1
+	tensorElemType = 1
+	tensorShape    = 2
+	shapeDim       = 1
+	dimValue       = 1
 )
 
 // maxDeclaredElements bounds the element count of a declared input or
@@ -53,12 +54,16 @@ type nodeInfo struct {
 	outputs []string
 }
 
-// valueInfo is a graph input or output with its declared shape. A
-// dimension given by name (dim_param) or left out is stored as -1.
+// valueInfo is a graph input or output with its declared element type and
+// shape. A dimension given by name (dim_param) or left out is stored as -1.
 type valueInfo struct {
-	name  string
-	shape []int
+	name     string
+	elemType int64 // TensorProto.DataType: 1 is float32, 0 undefined
+	shape    []int
 }
+
+// float32Type is the TensorProto.DataType of float32.
+const float32Type = 1
 
 // modelInfo holds what scanModel reads from a serialized ModelProto.
 type modelInfo struct {
@@ -223,11 +228,11 @@ func scanValue(message []byte) (valueInfo, error) {
 		case f.number == valueName:
 			value.name = string(f.value)
 		case f.number == valueType && f.wireType == protowire.BytesType:
-			shape, err := scanShape(f.value)
+			elemType, shape, err := scanTensorType(f.value)
 			if err != nil {
 				return err
 			}
-			value.shape = shape
+			value.elemType, value.shape = elemType, shape
 		}
 		return nil
 	})
@@ -248,19 +253,36 @@ func scanValue(message []byte) (valueInfo, error) {
 	return value, nil
 }
 
-// scanShape reads the dimensions of a TypeProto's tensor type.
-func scanShape(typeProto []byte) ([]int, error) {
+// scanTensorType reads the element type and the dimensions of a
+// TypeProto's tensor type.
+func scanTensorType(typeProto []byte) (int64, []int, error) {
 	tensorType, err := scanMessage(typeProto, typeTensor)
 	if err != nil || tensorType == nil {
-		return nil, err
+		return 0, nil, err
+	}
+	var elemType int64
+	err = forEachField(tensorType, func(f field) error {
+		if f.number == tensorElemType && f.wireType == protowire.VarintType {
+			elemType = int64(f.varint)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
 	}
 	shapeProto, err := scanMessage(tensorType, tensorShape)
 	if err != nil || shapeProto == nil {
-		return nil, err
+		return elemType, nil, err
 	}
+	shape, err := scanShape(shapeProto)
+	return elemType, shape, err
+}
+
+// scanShape reads the dimensions of a TensorShapeProto.
+func scanShape(shapeProto []byte) ([]int, error) {
 
 	var shape []int
-	err = forEachField(shapeProto, func(f field) error {
+	err := forEachField(shapeProto, func(f field) error {
 		if f.number != shapeDim {
 			return nil
 		}

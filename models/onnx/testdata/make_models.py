@@ -9,7 +9,8 @@ Reshape with 0 and -1 from a Constant, MatMul, and Add of a scalar.
 normalized.onnx has the operators of typical PyTorch exports: Constant,
 Sub, Div, Conv, BatchNormalization, Relu, Identity, Mul, MaxPool,
 Flatten, Gemm with and without a bias, GlobalAveragePool and Dropout.
-ops_logits.js computes the reference outputs of both.
+ops_logits.js computes the reference outputs of both. double_input.onnx
+takes float64 pixels, which the importer rejects.
 
 Run from the repository root with Debian's python3-onnx 1.12:
 
@@ -140,12 +141,23 @@ def normalized(path):
     save_model(graph, path)
 
 
+def double_input(path):
+    graph = helper.make_graph(
+        [helper.make_node("Flatten", ["x"], ["y"], name="flatten")],
+        "double_input",
+        [helper.make_tensor_value_info("x", TensorProto.DOUBLE, [1, 1, 2, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.DOUBLE, [1, 4])],
+    )
+    save_model(graph, path)
+
+
 def main():
     folder = sys.argv[1]
     unsupported_op(os.path.join(folder, "unsupported_op.onnx"))
     conv_group(os.path.join(folder, "conv_group.onnx"))
     ops(os.path.join(folder, "ops.onnx"))
     normalized(os.path.join(folder, "normalized.onnx"))
+    double_input(os.path.join(folder, "double_input.onnx"))
 
 
 if __name__ == "__main__":
