@@ -2,7 +2,9 @@ package ops
 
 import (
 	"math/rand"
+	"syscall"
 	"testing"
+	"time"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -188,12 +190,25 @@ func benchmarkNet(b *testing.B, build func(testing.TB, layerSet, int) *benchNet,
 			defer net.machine.Close()
 			net.step(b)
 			b.ResetTimer()
+			start := processCPUTime(b)
 			for i := 0; i < b.N; i++ {
 				net.step(b)
 			}
+			cpu := processCPUTime(b) - start
 			b.ReportMetric(net.flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/op")
 		})
 	}
+}
+
+// processCPUTime returns the user and system CPU time used by the process
+// so far. On cores shared with other work it varies less than wall time.
+func processCPUTime(tb testing.TB) time.Duration {
+	var usage syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
 }
 
 // BenchmarkConvNetStep times one forward and backward pass of the 3->64->64

@@ -31,6 +31,11 @@ type kernelOp struct {
 	// gradients returns the gradient nodes of the inputs given the output
 	// gradient. It is nil for ops that are not differentiable.
 	gradients func(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error)
+
+	// result is the tensor Do returned last time. A tape machine drops all
+	// values on Reset and calls Do again on the next run, so reusing the
+	// tensor saves allocating and clearing it on every training step.
+	result *tensor.Dense
 }
 
 var (
@@ -64,9 +69,18 @@ func (op *kernelOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 	return op.output.Clone(), nil
 }
 
+// Do computes the op into the tensor it returned on its previous call, or
+// into a new one on the first call. A value read from the op's node is
+// therefore valid until the graph runs again.
+//
+// NOTE: two machines running one graph at the same time would share these
+// tensors. gorgonia binds values to graph nodes, so it does not support
+// that either.
 func (op *kernelOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	out := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(op.output.Clone()...))
-	return op.UsePreallocDo(out, inputs...)
+	if op.result == nil {
+		op.result = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(op.output.Clone()...))
+	}
+	return op.UsePreallocDo(op.result, inputs...)
 }
 
 // UsePreallocDo computes the op into prealloc, which must be a float32
