@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // minParallelElements is the smallest slice that element-wise kernels
 // split over several goroutines.
 const minParallelElements = 1 << 15
@@ -36,12 +38,11 @@ func ReLUBackward(y, dy, dx []float32) {
 		panic("kernels: ReLUBackward slices differ in length")
 	}
 	forEachChunk(len(y), func(lo, hi int) {
+		g, d := dy[lo:hi], dx[lo:hi]
 		for i, v := range y[lo:hi] {
-			if v > 0 {
-				dx[lo+i] = dy[lo+i]
-			} else {
-				dx[lo+i] = 0
-			}
+			// A mask instead of a branch, which the processor cannot
+			// predict when about half of the outputs are zero.
+			d[i] = math.Float32frombits(math.Float32bits(g[i]) & mask(v > 0))
 		}
 	})
 }

@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // PoolShape describes a 2D max pooling of an NCHW input with a square
 // window, the same stride along both axes and no padding. Windows that
@@ -56,11 +59,7 @@ func MaxPool2DForward(s PoolShape, x, out []float32) {
 		oh, ow := s.OutH(), s.OutW()
 		y := out[o*oh*ow : (o+1)*oh*ow]
 		if s.Kernel == 2 && s.Stride == 2 {
-			for i := 0; i < oh; i++ {
-				for j := 0; j < ow; j++ {
-					y[i*ow+j] = in[s.argmax2x2(in, i, j)]
-				}
-			}
+			s.maxPool2x2(in, y)
 			return
 		}
 		for i := 0; i < oh; i++ {
@@ -83,15 +82,11 @@ func MaxPool2DBackward(s PoolShape, x, dy, dx []float32) {
 		oh, ow := s.OutH(), s.OutW()
 		g := dy[o*oh*ow : (o+1)*oh*ow]
 		d := dx[o*s.Height*s.Width : (o+1)*s.Height*s.Width]
-		clear(d)
 		if s.Kernel == 2 && s.Stride == 2 {
-			for i := 0; i < oh; i++ {
-				for j := 0; j < ow; j++ {
-					d[s.argmax2x2(in, i, j)] += g[i*ow+j]
-				}
-			}
+			s.maxPool2x2Backward(in, g, d)
 			return
 		}
+		clear(d)
 		for i := 0; i < oh; i++ {
 			for j := 0; j < ow; j++ {
 				d[s.argmax(in, i, j)] += g[i*ow+j]
@@ -116,22 +111,59 @@ func (s PoolShape) argmax(plane []float32, i, j int) int {
 	return best
 }
 
-// argmax2x2 is argmax for a 2x2 window with stride 2, the common case,
-// comparing in the same order.
-func (s PoolShape) argmax2x2(plane []float32, i, j int) int {
-	top := 2*i*s.Width + 2*j
-	bottom := top + s.Width
-	best := top
-	if plane[top+1] > plane[best] {
-		best = top + 1
+// maxPool2x2 is MaxPool2DForward on one plane for 2x2 windows with stride
+// 2, the common case. It takes maxima without branches, which the
+// processor cannot predict on random data.
+func (s PoolShape) maxPool2x2(plane, out []float32) {
+	oh, ow := s.OutH(), s.OutW()
+	for i := 0; i < oh; i++ {
+		top := plane[2*i*s.Width : (2*i+1)*s.Width]
+		bottom := plane[(2*i+1)*s.Width : (2*i+2)*s.Width]
+		row := out[i*ow : (i+1)*ow]
+		for j := range row {
+			row[j] = max(max(top[2*j], top[2*j+1]), max(bottom[2*j], bottom[2*j+1]))
+		}
 	}
-	if plane[bottom] > plane[best] {
-		best = bottom
+}
+
+// maxPool2x2Backward is MaxPool2DBackward on one plane for 2x2 windows with
+// stride 2. The windows do not overlap, so it writes every element of dx
+// once instead of clearing it and adding.
+func (s PoolShape) maxPool2x2Backward(plane, dy, dx []float32) {
+	oh, ow := s.OutH(), s.OutW()
+	clear(dx[2*oh*s.Width:])
+	for i := 0; i < oh; i++ {
+		top := plane[2*i*s.Width : (2*i+1)*s.Width]
+		bottom := plane[(2*i+1)*s.Width : (2*i+2)*s.Width]
+		dTop := dx[2*i*s.Width : (2*i+1)*s.Width]
+		dBottom := dx[(2*i+1)*s.Width : (2*i+2)*s.Width]
+		clear(dTop[2*ow:])
+		clear(dBottom[2*ow:])
+		for j, g := range dy[i*ow : (i+1)*ow] {
+			a, b, c, d := top[2*j], top[2*j+1], bottom[2*j], bottom[2*j+1]
+			m := max(max(a, b), max(c, d))
+			// Route g to the first maximum in row-major order, as argmax
+			// does, through bit masks instead of branches.
+			bits := math.Float32bits(g)
+			maskA := mask(a == m)
+			maskB := mask(b == m) &^ maskA
+			maskC := mask(c == m) &^ (maskA | maskB)
+			maskD := ^(maskA | maskB | maskC)
+			dTop[2*j] = math.Float32frombits(bits & maskA)
+			dTop[2*j+1] = math.Float32frombits(bits & maskB)
+			dBottom[2*j] = math.Float32frombits(bits & maskC)
+			dBottom[2*j+1] = math.Float32frombits(bits & maskD)
+		}
 	}
-	if plane[bottom+1] > plane[best] {
-		best = bottom + 1
+}
+
+// mask returns all ones if set is true and zero otherwise.
+func mask(set bool) uint32 {
+	var m uint32
+	if set {
+		m = ^uint32(0)
 	}
-	return best
+	return m
 }
 
 // forEachPlane calls body with every H x W plane of x and its index

@@ -61,6 +61,18 @@ func TestReLU(t *testing.T) {
 	assertClose(t, "backward", dx, []float32{0, 0, 3, 0, 5}, 0)
 }
 
+func BenchmarkReLU(b *testing.B) {
+	rng := rand.New(rand.NewSource(1))
+	y := randomSlice(rng, 1<<22)
+	ReLUForward(y, y)
+	dy := randomSlice(rng, len(y))
+	dx := make([]float32, len(y))
+	for i := 0; i < b.N; i++ {
+		ReLUBackward(y, dy, dx)
+	}
+	b.ReportMetric(float64(len(y)*4*3)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+}
+
 func TestReLULargeParallel(t *testing.T) {
 	rng := rand.New(rand.NewSource(9))
 	x := randomSlice(rng, 3*minParallelElements+17)
@@ -71,4 +83,20 @@ func TestReLULargeParallel(t *testing.T) {
 			t.Fatalf("y[%d] = %g, want %g", i, y[i], want)
 		}
 	}
+}
+
+// BenchmarkMaxPool2D times the forward and backward pass of the first
+// pooling layer of the small CNN at batch 128.
+func BenchmarkMaxPool2D(b *testing.B) {
+	s := PoolShape{Batch: 128, Channels: 32, Height: 28, Width: 28, Kernel: 2, Stride: 2}
+	rng := rand.New(rand.NewSource(1))
+	x := randomSlice(rng, s.InputSize())
+	dy := randomSlice(rng, s.OutputSize())
+	y := make([]float32, s.OutputSize())
+	dx := make([]float32, s.InputSize())
+	for i := 0; i < b.N; i++ {
+		MaxPool2DForward(s, x, y)
+		MaxPool2DBackward(s, x, dy, dx)
+	}
+	b.ReportMetric(float64(s.InputSize()*4*2)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 }
