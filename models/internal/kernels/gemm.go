@@ -119,7 +119,11 @@ type gemmArgs struct {
 // serial computes rows [i0, i1) and columns [j0, j1) of C on the calling
 // goroutine, using pooled packing buffers.
 func (g *gemmArgs) serial(i0, i1, j0, j1, k int, beta float32) {
-	g.scaleC(i0, i1, j0, j1, beta)
+	// With beta 0 the first block of the k loop overwrites C, so C is
+	// scaled only for other betas or when there is no k loop.
+	if k == 0 || (beta != 0 && beta != 1) {
+		g.scaleC(i0, i1, j0, j1, beta)
+	}
 	if k == 0 {
 		return
 	}
@@ -139,7 +143,8 @@ func (g *gemmArgs) serial(i0, i1, j0, j1, k int, beta float32) {
 			for ic := i0; ic < i1; ic += gemmMC {
 				mc := min(gemmMC, i1-ic)
 				g.packA(packedA, ic, mc, pc, kc)
-				g.macroKernel(packedA, packedB, &tile, ic, mc, jc, nc, kc)
+				add := pc > 0 || beta != 0
+				g.macroKernel(packedA, packedB, &tile, ic, mc, jc, nc, kc, add)
 			}
 		}
 	}
@@ -162,9 +167,10 @@ func (g *gemmArgs) scaleC(i0, i1, j0, j1 int, beta float32) {
 	}
 }
 
-// macroKernel adds packedA * packedB to the mc x nc block of C at (ic, jc).
+// macroKernel adds packedA * packedB to the mc x nc block of C at (ic, jc),
+// or with add false overwrites the block with it.
 func (g *gemmArgs) macroKernel(packedA, packedB []float32, tile *tileBuffer,
-	ic, mc, jc, nc, kc int) {
+	ic, mc, jc, nc, kc int, add bool) {
 	k := active
 	for jr := 0; jr < nc; jr += k.cols {
 		nr := min(k.cols, nc-jr)
@@ -172,20 +178,13 @@ func (g *gemmArgs) macroKernel(packedA, packedB []float32, tile *tileBuffer,
 		for ir := 0; ir < mc; ir += k.rows {
 			mr := min(k.rows, mc-ir)
 			panel := packedA[ir*kc : (ir+k.rows)*kc]
+			c := g.c[(ic+ir)*g.ldc+jc+jr:]
+			if mr == k.rows && nr == k.cols {
+				k.runC(kc, panel, strip, c, g.ldc, add)
+				continue
+			}
 			k.run(kc, panel, strip, tile)
-			g.addTile(tile, k.cols, ic+ir, mr, jc+jr, nr)
-		}
-	}
-}
-
-// addTile adds the top-left mr x nr corner of tile, whose rows are cols
-// long, to C at (i, j).
-func (g *gemmArgs) addTile(tile *tileBuffer, cols, i, mr, j, nr int) {
-	for r := 0; r < mr; r++ {
-		dst := g.c[(i+r)*g.ldc+j : (i+r)*g.ldc+j+nr]
-		src := tile[r*cols : r*cols+nr]
-		for q, v := range src {
-			dst[q] += v
+			writeTile(tile, k.cols, c, g.ldc, mr, nr, add)
 		}
 	}
 }

@@ -9,9 +9,11 @@ func availableKernels() []microKernel {
 	if !hasAVX2FMA() {
 		return kernels
 	}
-	kernels = append(kernels, microKernel{name: "avx2", rows: 6, cols: 16, run: runAVX2})
+	kernels = append(kernels, microKernel{name: "avx2", rows: 6, cols: 16,
+		run: runAVX2, runC: runAVX2C})
 	if hasAVX512() {
-		kernels = append(kernels, microKernel{name: "avx512", rows: 12, cols: 32, run: runAVX512})
+		kernels = append(kernels, microKernel{name: "avx512", rows: 12, cols: 32,
+			run: runAVX512, runC: runAVX512C})
 	}
 	return kernels
 }
@@ -35,6 +37,33 @@ func runAVX512(kc int, panel, strip []float32, tile *tileBuffer) {
 	_ = strip[kc*32-1]
 	microKernelAVX512(kc, &panel[0], &strip[0], &tile[0])
 }
+
+func runAVX2C(kc int, panel, strip, c []float32, ldc int, add bool) {
+	_ = panel[kc*6-1]
+	_ = strip[kc*16-1]
+	_ = c[5*ldc+15]
+	microKernelAVX2C(kc, &panel[0], &strip[0], &c[0], ldc, add)
+}
+
+func runAVX512C(kc int, panel, strip, c []float32, ldc int, add bool) {
+	_ = panel[kc*12-1]
+	_ = strip[kc*32-1]
+	_ = c[11*ldc+31]
+	microKernelAVX512C(kc, &panel[0], &strip[0], &c[0], ldc, add)
+}
+
+// microKernelAVX2C is microKernelAVX2 writing straight into C. The caller
+// guarantees kc >= 1 and that c holds 6 rows of 16 floats ldc apart.
+//
+//go:noescape
+func microKernelAVX2C(kc int, panel, strip, c *float32, ldc int, add bool)
+
+// microKernelAVX512C is microKernelAVX512 writing straight into C. The
+// caller guarantees kc >= 1 and that c holds 12 rows of 32 floats ldc
+// apart.
+//
+//go:noescape
+func microKernelAVX512C(kc int, panel, strip, c *float32, ldc int, add bool)
 
 // microKernelAVX2 is the 6x16 micro-kernel with 12 AVX2 accumulators. The
 // caller guarantees kc >= 1 and that panel and strip hold kc*6 and kc*16
