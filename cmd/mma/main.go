@@ -40,6 +40,7 @@ func newApp() *cli.App {
 			trainCommand(),
 			attackCommand(),
 			evalCommand(),
+			datasetsCommand(),
 		},
 		HideHelpCommand:      false,
 		EnableBashCompletion: true,
