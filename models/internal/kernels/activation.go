@@ -13,7 +13,7 @@ func forEachChunk(n int, body func(lo, hi int)) {
 		body(0, n)
 		return
 	}
-	chunk := ceilDiv(n, 4*workers(1<<30))
+	chunk := ceilDiv(n, 4*maxWorkers())
 	parallelFor(ceilDiv(n, chunk), func(_, k int) {
 		body(k*chunk, min(n, (k+1)*chunk))
 	})

@@ -1,15 +1,12 @@
 package kernels
 
-import (
-	"errors"
-	"fmt"
-)
+import "fmt"
 
 // ConvShape describes a 2D convolution of an NCHW input with OIHW weights,
 // the same stride along both axes and the same zero padding on all sides.
 type ConvShape struct {
 	Batch, InChannels, Height, Width int // input N, C, H, W
-	OutChannels, KernelH, KernelW    int // weight O, kH, kW; weight I is InChannels
+	OutChannels, KernelH, KernelW    int // weight O, kH, kW (weight I is InChannels)
 	Stride                           int // step between windows, >= 1
 	Pad                              int // zero rows and columns added on each side, >= 0
 }
@@ -32,7 +29,8 @@ func (s ConvShape) Validate() error {
 		return fmt.Errorf("invalid padding %d: must be at least 0", s.Pad)
 	}
 	if s.Height+2*s.Pad < s.KernelH || s.Width+2*s.Pad < s.KernelW {
-		return errors.New("invalid convolution: kernel is larger than the padded input")
+		return fmt.Errorf("invalid convolution: %dx%d kernel is larger than the %dx%d input "+
+			"padded by %d", s.KernelH, s.KernelW, s.Height, s.Width, s.Pad)
 	}
 	return nil
 }

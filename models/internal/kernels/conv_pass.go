@@ -9,7 +9,7 @@ type gemmFunc func(transA, transB bool, m, n, k int, a []float32, lda int, b []f
 // Otherwise they run in turn and body gets the parallel Gemm. Worker
 // numbers are below workers(batch).
 func forEachImage(batch int, body func(worker, n int, gemm gemmFunc)) {
-	if workers(batch) < workers(1<<30) {
+	if workers(batch) < maxWorkers() {
 		for n := 0; n < batch; n++ {
 			body(0, n, Gemm)
 		}

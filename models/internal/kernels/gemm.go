@@ -39,14 +39,14 @@ func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 	}
 
 	g := gemmArgs{transA, transB, a, lda, b, ldb, c, ldc}
-	if m*n*k < minParallelFlops || workers(2) < 2 {
+	if m*n*k < minParallelFlops || maxWorkers() < 2 {
 		g.serial(0, m, 0, n, k, beta)
 		return
 	}
 
 	// Split C along its longer side into a few chunks per goroutine so
 	// that a core slowed by other work does not hold up the product.
-	chunks := 4 * workers(1<<30)
+	chunks := 4 * maxWorkers()
 	if n >= m {
 		step := max(minChunkCols, roundUp(ceilDiv(n, chunks), active.cols))
 		parallelFor(ceilDiv(n, step), func(_, i int) {

@@ -6,15 +6,13 @@ import (
 	"sync/atomic"
 )
 
+// maxWorkers returns how many goroutines a parallel kernel uses at most:
+// GOMAXPROCS.
+func maxWorkers() int { return runtime.GOMAXPROCS(0) }
+
 // workers returns how many goroutines a parallel kernel should use for
 // tasks independent units of work.
-func workers(tasks int) int {
-	p := runtime.GOMAXPROCS(0)
-	if tasks < p {
-		return tasks
-	}
-	return p
-}
+func workers(tasks int) int { return min(tasks, maxWorkers()) }
 
 // parallelFor calls body(worker, i) for every i in [0, n), spreading the
 // calls over up to GOMAXPROCS goroutines that take indices in turn, so a

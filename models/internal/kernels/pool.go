@@ -171,7 +171,7 @@ func mask(set bool) uint32 {
 func (s PoolShape) forEachPlane(x []float32, body func(plane []float32, index int)) {
 	planes := s.Batch * s.Channels
 	size := s.Height * s.Width
-	chunk := max(1, planes/(8*workers(1<<30)))
+	chunk := max(1, planes/(8*maxWorkers()))
 	parallelFor(ceilDiv(planes, chunk), func(_, k int) {
 		for p := k * chunk; p < min(planes, (k+1)*chunk); p++ {
 			body(x[p*size:(p+1)*size], p)

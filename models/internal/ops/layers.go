@@ -9,19 +9,20 @@ import (
 	"github.com/mmatransfer/mma/models/internal/kernels"
 )
 
-// Linear returns x * weight + bias for x (N x in), weight (in x out) and
-// bias (shape out, or nil for none). The result is N x out. All inputs must
-// be float32.
+// Linear returns x times the transpose of weight plus bias, for x
+// (N x in), weight (out x in, the layout of PyTorch and ONNX Gemm with
+// transB) and bias (shape out, or nil for none). The result is N x out. All
+// inputs must be float32.
 func Linear(x, weight, bias *gorgonia.Node) (*gorgonia.Node, error) {
 	xs, ws := x.Shape(), weight.Shape()
 	if xs.Dims() != 2 {
 		return nil, fmt.Errorf("linear input %s: got shape %v, want N x in", x.Name(), xs)
 	}
-	if ws.Dims() != 2 || ws[0] != xs[1] {
-		return nil, fmt.Errorf("linear weight %s: got shape %v, want %d x out",
+	if ws.Dims() != 2 || ws[1] != xs[1] {
+		return nil, fmt.Errorf("linear weight %s: got shape %v, want out x %d",
 			weight.Name(), ws, xs[1])
 	}
-	rows, in, out := xs[0], xs[1], ws[1]
+	rows, in, out := xs[0], xs[1], ws[0]
 
 	inputs := []*gorgonia.Node{x, weight}
 	if bias != nil {
@@ -34,7 +35,7 @@ func Linear(x, weight, bias *gorgonia.Node) (*gorgonia.Node, error) {
 }
 
 func newLinearOp(rows, in, out int, hasBias bool) *kernelOp {
-	shapes := []tensor.Shape{{rows, in}, {in, out}}
+	shapes := []tensor.Shape{{rows, in}, {out, in}}
 	if hasBias {
 		shapes = append(shapes, tensor.Shape{out})
 	}
@@ -43,7 +44,7 @@ func newLinearOp(rows, in, out int, hasBias bool) *kernelOp {
 		inputs: shapes,
 		output: tensor.Shape{rows, out},
 		compute: func(y []float32, args [][]float32) {
-			kernels.Gemm(false, false, rows, out, in, args[0], in, args[1], out, 0, y, out)
+			kernels.Gemm(false, true, rows, out, in, args[0], in, args[1], in, 0, y, out)
 			if hasBias {
 				kernels.AddRowBias(y, args[2], rows, out)
 			}
@@ -55,16 +56,16 @@ func newLinearOp(rows, in, out int, hasBias bool) *kernelOp {
 }
 
 // linearGradients returns the gradient nodes of x, weight and, if present,
-// bias of a linear layer: dx = dy * weight^T, dweight = x^T * dy and dbias
-// is the column sum of dy.
+// bias of a linear layer: dx = dy * weight, dweight = dy^T * x and dbias is
+// the column sum of dy.
 func linearGradients(rows, in, out int, inputs gorgonia.Nodes,
 	grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	dx, err := apply(&kernelOp{
 		name:   "LinearGradInput",
-		inputs: []tensor.Shape{{rows, out}, {in, out}},
+		inputs: []tensor.Shape{{rows, out}, {out, in}},
 		output: tensor.Shape{rows, in},
 		compute: func(y []float32, args [][]float32) {
-			kernels.Gemm(false, true, rows, in, out, args[0], out, args[1], out, 0, y, in)
+			kernels.Gemm(false, false, rows, in, out, args[0], out, args[1], in, 0, y, in)
 		},
 	}, grad, inputs[1])
 	if err != nil {
@@ -73,12 +74,12 @@ func linearGradients(rows, in, out int, inputs gorgonia.Nodes,
 
 	dw, err := apply(&kernelOp{
 		name:   "LinearGradWeight",
-		inputs: []tensor.Shape{{rows, in}, {rows, out}},
-		output: tensor.Shape{in, out},
+		inputs: []tensor.Shape{{rows, out}, {rows, in}},
+		output: tensor.Shape{out, in},
 		compute: func(y []float32, args [][]float32) {
-			kernels.Gemm(true, false, in, out, rows, args[0], in, args[1], out, 0, y, out)
+			kernels.Gemm(true, false, out, in, rows, args[0], out, args[1], in, 0, y, in)
 		},
-	}, inputs[0], grad)
+	}, grad, inputs[0])
 	if err != nil {
 		return nil, err
 	}

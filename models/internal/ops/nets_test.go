@@ -56,7 +56,11 @@ func gorgoniaConv(x, weight, bias *gorgonia.Node, stride, pad int) (*gorgonia.No
 }
 
 func gorgoniaLinear(x, weight, bias *gorgonia.Node) (*gorgonia.Node, error) {
-	y, err := gorgonia.Mul(x, weight)
+	transposed, err := gorgonia.Transpose(weight, 1, 0)
+	if err != nil {
+		return nil, err
+	}
+	y, err := gorgonia.Mul(x, transposed)
 	if err != nil {
 		return nil, err
 	}
@@ -144,9 +148,9 @@ func newSmallCNN(tb testing.TB, ls layerSet, batch int) *benchNet {
 	b1 := newParam(g, rng, "b1", 32)
 	w2 := newParam(g, rng, "w2", 64, 32, 3, 3)
 	b2 := newParam(g, rng, "b2", 64)
-	w3 := newParam(g, rng, "w3", 3136, 128)
+	w3 := newParam(g, rng, "w3", 128, 3136)
 	b3 := newParam(g, rng, "b3", 128)
-	w4 := newParam(g, rng, "w4", 128, 10)
+	w4 := newParam(g, rng, "w4", 10, 128)
 	b4 := newParam(g, rng, "b4", 10)
 
 	h := must(ls.conv(x, w1, b1, 1, 1))

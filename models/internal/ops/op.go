@@ -2,9 +2,14 @@
 // models/internal/kernels: convolution, linear layers, max pooling and ReLU.
 // Each operation supports symbolic differentiation, so gorgonia.Grad builds
 // its backward pass from this package's gradient operations, and each one
-// reuses the output buffer a tape machine hands it.
+// reuses its output tensor from one run of the graph to the next.
 //
-// All operations accept float32 tensors only.
+// All operations accept float32 tensors only, with shapes fixed when the
+// graph is built.
+//
+// TODO: the ops do not implement gorgonia.ADOp (DoDiff), so they work with
+// gorgonia.Grad and a tape machine but not with the LispMachine's automatic
+// differentiation.
 package ops
 
 import (

@@ -52,7 +52,7 @@ var gradCases = []gradCase{
 		eps:  1e-2,
 		build: func(g *gorgonia.ExprGraph, rng *rand.Rand) (*gorgonia.Node, gorgonia.Nodes, error) {
 			x := inputNode(g, rng, "x", 5, 7)
-			w := inputNode(g, rng, "w", 7, 3)
+			w := inputNode(g, rng, "w", 3, 7)
 			b := inputNode(g, rng, "b", 3)
 			y, err := Linear(x, w, b)
 			return y, gorgonia.Nodes{x, w, b}, err
@@ -63,7 +63,7 @@ var gradCases = []gradCase{
 		eps:  1e-2,
 		build: func(g *gorgonia.ExprGraph, rng *rand.Rand) (*gorgonia.Node, gorgonia.Nodes, error) {
 			x := inputNode(g, rng, "x", 3, 4)
-			w := inputNode(g, rng, "w", 4, 6)
+			w := inputNode(g, rng, "w", 6, 4)
 			y, err := Linear(x, w, nil)
 			return y, gorgonia.Nodes{x, w}, err
 		},
