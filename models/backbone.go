@@ -124,6 +124,19 @@ func (b *Backbone) Params() []*Param {
 	return params
 }
 
+// Buffers returns the running statistics of all parts in order.
+func (b *Backbone) Buffers() []*Param {
+	var buffers []*Param
+	for _, p := range b.parts {
+		buffers = append(buffers, p.Buffers()...)
+	}
+	return buffers
+}
+
+// Sequentials returns the parts, as Parts does; it lets CountCost and other
+// per-layer tools walk the backbone.
+func (b *Backbone) Sequentials() []*Sequential { return b.Parts() }
+
 // Forward adds the backbone to x's graph (N x C x H x W) and returns its
 // N x Classes logits.
 func (b *Backbone) Forward(x *gorgonia.Node, mode Mode) (Outputs, error) {

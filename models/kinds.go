@@ -29,6 +29,7 @@ const (
 // LayerKinds lists every layer kind NewSequential accepts.
 var LayerKinds = []LayerKind{
 	Conv, Linear, ReLU, MaxPool, Flatten, LeakyReLU, Softplus, GELU, AvgPool, GlobalAvgPool,
+	BatchNorm, BasicBlock,
 }
 
 // LeakyReLUSlope is the slope of LeakyReLU for negative inputs, PyTorch's

@@ -15,6 +15,9 @@ func layerOutShape(l Layer, in []int) ([]int, error) {
 	if out, ok, err := extraOutShape(l, in); ok {
 		return out, err
 	}
+	if out, ok, err := normOutShape(l, in); ok {
+		return out, err
+	}
 
 	switch l.Kind {
 	case Conv:
@@ -109,7 +112,9 @@ func product(shape []int) int {
 // newLayerParams creates the weight and bias of a conv or linear layer
 // whose input has shape in, initialised like PyTorch's defaults: weights
 // from Kaiming uniform with a = sqrt(5) and biases from
-// uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)). Other kinds have no parameters.
+// uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)). A layer with NoBias gets the
+// weight alone. Other kinds have no parameters here (BatchNorm and
+// BasicBlock get theirs from newNormLayer).
 func newLayerParams(prefix string, l Layer, in []int, rng *rand.Rand) []*Param {
 	var weightShape []int
 	switch l.Kind {
@@ -124,6 +129,9 @@ func newLayerParams(prefix string, l Layer, in []int, rng *rand.Rand) []*Param {
 	fanIn := product(weightShape[1:])
 	weight := &Param{Name: prefix + ".weight", Value: uniformTensor(weightShape,
 		kaimingUniformBound(fanIn), rng)}
+	if l.NoBias {
+		return []*Param{weight}
+	}
 	bias := &Param{Name: prefix + ".bias", Value: uniformTensor([]int{l.Out},
 		1/math.Sqrt(float64(fanIn)), rng)}
 	return []*Param{weight, bias}
@@ -158,13 +166,13 @@ func layerForward(x *gorgonia.Node, l Layer, params []*Param) (*gorgonia.Node, e
 
 	switch l.Kind {
 	case Conv:
-		weight, bias, err := paramNodes(x.Graph(), params)
+		weight, bias, err := paramNodes(x.Graph(), params, l.Out)
 		if err != nil {
 			return nil, err
 		}
 		return conv2d(x, weight, bias, convStride(l), l.Pad)
 	case Linear:
-		weight, bias, err := paramNodes(x.Graph(), params)
+		weight, bias, err := paramNodes(x.Graph(), params, l.Out)
 		if err != nil {
 			return nil, err
 		}
@@ -181,9 +189,19 @@ func layerForward(x *gorgonia.Node, l Layer, params []*Param) (*gorgonia.Node, e
 	}
 }
 
-func paramNodes(g *gorgonia.ExprGraph, params []*Param) (weight, bias *gorgonia.Node, err error) {
+// paramNodes returns the weight and bias nodes of a conv or linear layer.
+// A layer without a bias Param (NoBias) gets a constant zero bias of
+// length out.
+func paramNodes(g *gorgonia.ExprGraph, params []*Param, out int) (weight, bias *gorgonia.Node,
+	err error) {
 	if weight, err = ParamNode(g, params[0]); err != nil {
 		return nil, nil, err
+	}
+	if len(params) < 2 {
+		// NOTE: conv2d and linear always add a bias, so a layer without one
+		// adds zeros; skipping that add needs conv2d to accept a nil bias.
+		zeros := tensor.New(tensor.WithShape(out), tensor.Of(tensor.Float32))
+		return weight, g.Constant(zeros), nil
 	}
 	if bias, err = ParamNode(g, params[1]); err != nil {
 		return nil, nil, err

@@ -55,6 +55,10 @@ type graph struct {
 
 	params     []*Param
 	paramGrads []*gorgonia.Node
+
+	// stateUpdates update running statistics (BatchNorm) from the values
+	// the last run read; a training step calls them after the optimiser.
+	stateUpdates []func()
 }
 
 // NewModel returns a Model that runs net on images of shape input
@@ -83,6 +87,10 @@ func (m *Model) Net() Net { return m.net }
 
 // Params returns the Net's parameters.
 func (m *Model) Params() []*Param { return m.net.Params() }
+
+// State returns the Net's parameters and buffers (see State), the tensors a
+// checkpoint must hold.
+func (m *Model) State() []*Param { return State(m.net) }
 
 // InputShape returns the image shape C x H x W.
 func (m *Model) InputShape() []int { return append([]int(nil), m.input...) }
@@ -267,6 +275,7 @@ func (m *Model) buildGraph(key graphKey) (gr *graph, err error) {
 		return nil, err
 	}
 	gr.logits = out.Logits
+	gr.stateUpdates = takeStateUpdates(gr.g)
 
 	if key.purpose != purposeLogits {
 		gr.targets = gorgonia.NewTensor(gr.g, tensor.Float32, 2,

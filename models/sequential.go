@@ -17,14 +17,18 @@ type Sequential struct {
 	layers []Layer
 
 	// layerParams holds the weight and bias of each layer (nil for layers
-	// without parameters).
-	layerParams [][]*Param
+	// without parameters), and layerBuffers the running statistics of each
+	// BatchNorm and BasicBlock layer.
+	layerParams  [][]*Param
+	layerBuffers [][]*Param
 }
 
 // NewSequential checks that layers fit one after another on inputs of
 // shape input (C x H x W or a feature count, without the batch axis) and
-// draws their parameters from rng. Parameter names are name, the layer index and "weight" or
-// "bias", such as "stage1.0.weight"; an empty name drops the prefix. The
+// draws their parameters from rng. Parameter names are name, the layer
+// index and "weight" or "bias", such as "stage1.0.weight"; an empty name
+// drops the prefix. BatchNorm adds the buffers "running_mean" and
+// "running_var", and a BasicBlock names its parts (see newBasicBlock). The
 // error of an invalid layer names its index and kind.
 func NewSequential(name string, input []int, layers []Layer, rng *rand.Rand) (*Sequential, error) {
 	if len(input) == 0 {
@@ -37,10 +41,11 @@ func NewSequential(name string, input []int, layers []Layer, rng *rand.Rand) (*S
 	}
 
 	s := &Sequential{
-		name:        name,
-		input:       append([]int(nil), input...),
-		layers:      append([]Layer(nil), layers...),
-		layerParams: make([][]*Param, len(layers)),
+		name:         name,
+		input:        append([]int(nil), input...),
+		layers:       append([]Layer(nil), layers...),
+		layerParams:  make([][]*Param, len(layers)),
+		layerBuffers: make([][]*Param, len(layers)),
 	}
 	shape := s.input
 	for i, l := range layers {
@@ -48,7 +53,11 @@ func NewSequential(name string, input []int, layers []Layer, rng *rand.Rand) (*S
 		if err != nil {
 			return nil, fmt.Errorf("%slayer %d (%s): %w", s.errorPrefix(), i, l.Kind, err)
 		}
-		s.layerParams[i] = newLayerParams(s.paramPrefix(i), l, shape, rng)
+		params, buffers, ok := newNormLayer(s.paramPrefix(i), l, shape, rng)
+		if !ok {
+			params = newLayerParams(s.paramPrefix(i), l, shape, rng)
+		}
+		s.layerParams[i], s.layerBuffers[i] = params, buffers
 		shape = out
 	}
 	s.output = shape
@@ -91,9 +100,22 @@ func (s *Sequential) Params() []*Param {
 	return params
 }
 
+// Buffers returns the running statistics of all BatchNorm layers
+// (including those inside BasicBlocks) in layer order, running mean before
+// running variance. They are state for checkpoints, not trainable
+// parameters.
+func (s *Sequential) Buffers() []*Param {
+	var buffers []*Param
+	for _, lb := range s.layerBuffers {
+		buffers = append(buffers, lb...)
+	}
+	return buffers
+}
+
 // Forward adds the layers to x's graph. x has the batch axis first and
-// then the input shape. No layer kind depends on mode yet; it is passed
-// on for layers that will (batch normalisation, dropout).
+// then the input shape. mode selects batch or running statistics in
+// BatchNorm layers; in Train mode the graph also updates the running
+// statistics after each training step of a Model.
 func (s *Sequential) Forward(x *gorgonia.Node, mode Mode) (*gorgonia.Node, error) {
 	if err := s.checkInput(x); err != nil {
 		return nil, err
@@ -101,7 +123,7 @@ func (s *Sequential) Forward(x *gorgonia.Node, mode Mode) (*gorgonia.Node, error
 
 	var err error
 	for i, l := range s.layers {
-		x, err = layerForward(x, l, s.layerParams[i])
+		x, err = s.forwardLayer(x, i, mode)
 		if err != nil {
 			return nil, fmt.Errorf("%slayer %d (%s): %w", s.errorPrefix(), i, l.Kind, err)
 		}
@@ -120,4 +142,12 @@ func (s *Sequential) checkInput(x *gorgonia.Node) error {
 		}
 	}
 	return nil
+}
+
+func (s *Sequential) forwardLayer(x *gorgonia.Node, i int, mode Mode) (*gorgonia.Node, error) {
+	l := s.layers[i]
+	if out, ok, err := normForward(x, l, s.layerParams[i], s.layerBuffers[i], mode); ok {
+		return out, err
+	}
+	return layerForward(x, l, s.layerParams[i])
 }

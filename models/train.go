@@ -213,6 +213,9 @@ func (m *Model) trainStep(data datasets.Dataset, indices []int, opt optimizer) (
 		grads[i] = g.Value().Data().([]float32)
 	}
 	opt.step(gr.params, grads)
+	for _, update := range gr.stateUpdates {
+		update()
+	}
 	if err := checkParamsFinite(gr.params); err != nil {
 		return 0, fmt.Errorf("after the step: %w; lower the learning rate", err)
 	}

@@ -1,0 +1,251 @@
+package models
+
+import (
+	"fmt"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// BatchNorm constants, PyTorch's defaults.
+const (
+	// BatchNormMomentum is the weight of the batch statistics in the update
+	// of the running statistics: running = (1 - m) running + m batch.
+	BatchNormMomentum = 0.1
+
+	// BatchNormEps is added to the variance before its square root.
+	BatchNormEps = 1e-5
+)
+
+// batchNorm holds the parameters and running statistics of one BatchNorm
+// layer over a given number of channels (or features).
+type batchNorm struct {
+	weight, bias   *Param // scale (gamma, initially 1) and shift (beta, initially 0)
+	mean, variance *Param // running statistics (initially 0 and 1)
+}
+
+// newBatchNorm creates a BatchNorm over channels with the parameter names
+// prefix.weight and prefix.bias and the buffer names prefix.running_mean
+// and prefix.running_var, PyTorch's names.
+func newBatchNorm(prefix string, channels int) batchNorm {
+	filled := func(name string, value float32) *Param {
+		data := make([]float32, channels)
+		for i := range data {
+			data[i] = value
+		}
+		return &Param{Name: prefix + "." + name,
+			Value: tensor.New(tensor.WithShape(channels), tensor.WithBacking(data))}
+	}
+	return batchNorm{
+		weight:   filled("weight", 1),
+		bias:     filled("bias", 0),
+		mean:     filled("running_mean", 0),
+		variance: filled("running_var", 1),
+	}
+}
+
+func (bn batchNorm) params() []*Param  { return []*Param{bn.weight, bn.bias} }
+func (bn batchNorm) buffers() []*Param { return []*Param{bn.mean, bn.variance} }
+
+// batchNormOutShape checks that in is C x H x W or a feature count.
+func batchNormOutShape(in []int) ([]int, error) {
+	if len(in) != 1 && len(in) != 3 {
+		return nil, fmt.Errorf("input has rank %d (shape %v), want 3 (C x H x W) or 1 (features)",
+			len(in), in)
+	}
+	return append([]int(nil), in...), nil
+}
+
+// channelPattern returns the broadcast pattern that repeats a per-channel
+// vector over every axis of x but the channel axis 1.
+func channelPattern(x *gorgonia.Node) []byte {
+	if x.Dims() == 2 {
+		return []byte{0}
+	}
+	return []byte{0, 2, 3}
+}
+
+// forward adds the BatchNorm of x (N x C x H x W or N x F) to its graph.
+// Train mode normalises with the batch statistics and registers the
+// running-statistics update with the graph (see takeStateUpdates); Eval
+// mode uses the running statistics.
+func (bn batchNorm) forward(x *gorgonia.Node, mode Mode) (*gorgonia.Node, error) {
+	out, err := bn.normalise(x, mode)
+	if err != nil {
+		return nil, fmt.Errorf("batchnorm: %w", err)
+	}
+	return out, nil
+}
+
+func (bn batchNorm) normalise(x *gorgonia.Node, mode Mode) (*gorgonia.Node, error) {
+	g := x.Graph()
+	weight, err := ParamNode(g, bn.weight)
+	if err != nil {
+		return nil, err
+	}
+	bias, err := ParamNode(g, bn.bias)
+	if err != nil {
+		return nil, err
+	}
+	if mode == Train {
+		return bn.normaliseBatch(x, weight, bias)
+	}
+	return bn.normaliseRunning(x, weight, bias)
+}
+
+// normaliseRunning computes x * scale + shift with scale = weight /
+// sqrt(running_var + eps) and shift = bias - running_mean * scale.
+func (bn batchNorm) normaliseRunning(x, weight, bias *gorgonia.Node) (*gorgonia.Node, error) {
+	g := x.Graph()
+	mean, err := ParamNode(g, bn.mean)
+	if err != nil {
+		return nil, err
+	}
+	variance, err := ParamNode(g, bn.variance)
+	if err != nil {
+		return nil, err
+	}
+
+	inverseStd, err := inverseStd(variance)
+	if err != nil {
+		return nil, err
+	}
+	scale, err := gorgonia.HadamardProd(weight, inverseStd)
+	if err != nil {
+		return nil, err
+	}
+	meanScaled, err := gorgonia.HadamardProd(mean, scale)
+	if err != nil {
+		return nil, err
+	}
+	shift, err := gorgonia.Sub(bias, meanScaled)
+	if err != nil {
+		return nil, err
+	}
+
+	pattern := channelPattern(x)
+	scaled, err := gorgonia.BroadcastHadamardProd(x, scale, nil, pattern)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.BroadcastAdd(scaled, shift, nil, pattern)
+}
+
+// normaliseBatch computes (x - mean) / sqrt(var + eps) * weight + bias
+// with the biased mean and variance of the batch, and registers the
+// update of the running statistics.
+//
+// TODO: a fused BatchNorm op would save the broadcast copies gorgonia
+// v0.9.18 makes here; this form lets gorgonia derive the gradient.
+func (bn batchNorm) normaliseBatch(x, weight, bias *gorgonia.Node) (*gorgonia.Node, error) {
+	mean, err := channelMean(x)
+	if err != nil {
+		return nil, err
+	}
+	pattern := channelPattern(x)
+	centered, err := gorgonia.BroadcastSub(x, mean, nil, pattern)
+	if err != nil {
+		return nil, err
+	}
+	squares, err := gorgonia.Square(centered)
+	if err != nil {
+		return nil, err
+	}
+	variance, err := channelMean(squares)
+	if err != nil {
+		return nil, err
+	}
+
+	inverseStd, err := inverseStd(variance)
+	if err != nil {
+		return nil, err
+	}
+	scale, err := gorgonia.HadamardProd(weight, inverseStd)
+	if err != nil {
+		return nil, err
+	}
+	scaled, err := gorgonia.BroadcastHadamardProd(centered, scale, nil, pattern)
+	if err != nil {
+		return nil, err
+	}
+	out, err := gorgonia.BroadcastAdd(scaled, bias, nil, pattern)
+	if err != nil {
+		return nil, err
+	}
+
+	bn.registerUpdate(mean, variance, product(x.Shape())/x.Shape()[1])
+	return out, nil
+}
+
+// channelMean returns the mean of x (N x C x H x W or N x F) over every
+// axis but axis 1, as a vector of length C. It averages over H x W and
+// then over N, which equals the mean over all three axes because every
+// image has the same number of pixels; gorgonia v0.9.18's Mean over
+// several axes at once is wrong (see globalAvgPool).
+func channelMean(x *gorgonia.Node) (*gorgonia.Node, error) {
+	if x.Dims() == 2 {
+		return gorgonia.Mean(x, 0)
+	}
+
+	shape := x.Shape()
+	flat, err := gorgonia.Reshape(x, tensor.Shape{shape[0], shape[1], shape[2] * shape[3]})
+	if err != nil {
+		return nil, err
+	}
+	perImage, err := gorgonia.Mean(flat, 2)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Mean(perImage, 0)
+}
+
+// inverseStd returns 1 / sqrt(variance + BatchNormEps). It takes Sqrt and
+// then Inverse because the gradient of gorgonia v0.9.18's InverseSqrt is
+// wrong (a finite-difference check found it off by orders of magnitude).
+func inverseStd(variance *gorgonia.Node) (*gorgonia.Node, error) {
+	eps := variance.Graph().Constant(gorgonia.NewF32(BatchNormEps))
+	shifted, err := gorgonia.Add(variance, eps)
+	if err != nil {
+		return nil, err
+	}
+	std, err := gorgonia.Sqrt(shifted)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Inverse(std)
+}
+
+// registerUpdate reads the batch mean and biased variance during each run
+// of the graph and registers the update of the running statistics, which
+// mixes in the unbiased variance (count / (count - 1) times the biased
+// one) as PyTorch does. count is the number of values per channel.
+func (bn batchNorm) registerUpdate(mean, variance *gorgonia.Node, count int) {
+	channels := mean.Shape().TotalSize()
+	var batchMean, batchVariance gorgonia.Value = newVector(channels), newVector(channels)
+	gorgonia.Read(mean, &batchMean)
+	gorgonia.Read(variance, &batchVariance)
+
+	correction := float32(1)
+	if count > 1 {
+		correction = float32(count) / float32(count-1)
+	}
+	update := func() {
+		mixInto(bn.mean.Value.Data().([]float32), batchMean.Data().([]float32), 1)
+		mixInto(bn.variance.Value.Data().([]float32), batchVariance.Data().([]float32),
+			correction)
+	}
+	addStateUpdate(mean.Graph(), update)
+}
+
+func newVector(n int) *tensor.Dense {
+	return tensor.New(tensor.WithShape(n), tensor.Of(tensor.Float32))
+}
+
+// mixInto sets running = (1 - m) running + m * scale * batch with m =
+// BatchNormMomentum.
+func mixInto(running, batch []float32, scale float32) {
+	const m = BatchNormMomentum
+	for i, v := range batch {
+		running[i] = (1-m)*running[i] + m*scale*v
+	}
+}
