@@ -40,6 +40,14 @@ type Fusion string
 const (
 	// Mean averages the tracks' logits: z = (1/K) sum_k z_k.
 	Mean Fusion = "mean"
+	// SoftmaxMean averages the tracks' class probabilities,
+	// p = (1/K) sum_k softmax(z_k), and gives log p as the logits, so the
+	// cross-entropy of the fused logits is the loss on log p.
+	SoftmaxMean Fusion = "softmax-mean"
+	// Concat concatenates the tracks' features (the input of each track's
+	// classifier) and classifies them with one shared linear layer. Each
+	// track keeps its own classifier for the auxiliary loss only.
+	Concat Fusion = "concat"
 )
 
 // AttackLoss selects the loss that attacks on an MMA maximise.
@@ -81,6 +89,12 @@ type Config struct {
 
 	// Fusion is the way the tracks' logits are combined; "" means Mean.
 	Fusion Fusion
+
+	// Hetero makes the tracks heterogeneous: track k varies the backbone
+	// in kernel size, activation, downsampling and skip connections by
+	// the fixed cycle that Variant(k) documents. False gives homogeneous
+	// tracks, copies of the backbone with independent initial weights.
+	Hetero bool
 
 	// Aux is the weight of the auxiliary loss (1/K) sum_k CE(z_k, y) added
 	// to the training loss; 0 means 1. Set NoAux to switch it off.
@@ -127,9 +141,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("mma: width %q, want balanced, thin or full", c.Width)
 	}
 	switch c.Fusion {
-	case Mean:
+	case Mean, SoftmaxMean, Concat:
 	default:
-		return fmt.Errorf("mma: fusion %q, want mean", c.Fusion)
+		return fmt.Errorf("mma: fusion %q, want mean, softmax-mean or concat", c.Fusion)
 	}
 	if c.Aux < 0 || math.IsNaN(c.Aux) || math.IsInf(c.Aux, 0) {
 		return fmt.Errorf("mma: aux = %v, want a finite weight >= 0", c.Aux)
@@ -138,6 +152,10 @@ func (c Config) validate() error {
 	case Fused, TrackMean:
 	default:
 		return fmt.Errorf("mma: attack loss %q, want fused or track-mean", c.AttackLoss)
+	}
+	if c.Fusion == Concat && c.auxWeight() == 0 && c.AttackLoss == TrackMean && c.Tracks > 1 {
+		return fmt.Errorf("mma: attack-loss=track-mean needs the tracks' own classifiers, " +
+			"which fusion=concat keeps only with aux > 0")
 	}
 	return nil
 }
@@ -172,8 +190,8 @@ func (c Config) String() string {
 	if c.NoAux {
 		aux = "0"
 	}
-	return fmt.Sprintf("k=%d,split=%d,width=%s,fusion=%s,aux=%s,attack-loss=%s",
-		c.Tracks, c.Split, c.Width, c.Fusion, aux, c.AttackLoss)
+	return fmt.Sprintf("k=%d,split=%d,width=%s,hetero=%s,fusion=%s,aux=%s,attack-loss=%s",
+		c.Tracks, c.Split, c.Width, onOff(c.Hetero), c.Fusion, aux, c.AttackLoss)
 }
 
 // configKeys are the keys ParseConfig accepts.
@@ -181,6 +199,7 @@ var configKeys = map[string]func(c *Config, value string) error{
 	"k":           parseTracks,
 	"split":       parseSplit,
 	"width":       func(c *Config, v string) error { c.Width = Width(v); return nil },
+	"hetero":      parseHetero,
 	"fusion":      func(c *Config, v string) error { c.Fusion = Fusion(v); return nil },
 	"aux":         parseAux,
 	"attack-loss": func(c *Config, v string) error { c.AttackLoss = AttackLoss(v); return nil },
@@ -202,6 +221,25 @@ func parseSplit(c *Config, value string) error {
 	}
 	c.Split = split
 	return nil
+}
+
+func parseHetero(c *Config, value string) error {
+	switch value {
+	case "on":
+		c.Hetero = true
+	case "off":
+		c.Hetero = false
+	default:
+		return fmt.Errorf("hetero=%s: want on or off", value)
+	}
+	return nil
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }
 
 func parseAux(c *Config, value string) error {
@@ -297,6 +335,9 @@ func Arch(backbone string, c Config) string {
 	}
 	if c.Width != Balanced {
 		options = append(options, "width="+string(c.Width))
+	}
+	if c.Hetero {
+		options = append(options, "hetero=on")
 	}
 	if c.Fusion != Mean {
 		options = append(options, "fusion="+string(c.Fusion))

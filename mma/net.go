@@ -9,13 +9,26 @@ import (
 )
 
 // Net is an MMA of two or more tracks: a shared prefix followed by tracks
-// whose logits are fused. It implements models.Net, models.TrainLosser and
-// models.AttackLosser.
+// whose outputs are fused. It implements models.Net, models.TrainLosser
+// and models.AttackLosser.
 type Net struct {
 	config   Config
 	backbone models.Spec
-	shared   []*models.Sequential   // stem and stages before the split
-	tracks   [][]*models.Sequential // each track's stages and head
+	variants []Variant
+
+	// shared is the stem and the stages before the split.
+	shared []*models.Sequential
+
+	// tracks holds each track's stages and head. With concat fusion the
+	// head stops before the classifier.
+	tracks [][]*models.Sequential
+
+	// trackHeads holds each track's own classifier under concat fusion,
+	// used for the auxiliary loss; nil otherwise or when nothing uses it.
+	trackHeads []*models.Sequential
+
+	// fusionHead is the shared classifier of concat fusion; nil otherwise.
+	fusionHead *models.Sequential
 }
 
 // Config returns the configuration the net was built with, defaults filled
@@ -28,36 +41,89 @@ func (n *Net) Backbone() models.Spec { return n.backbone }
 // Tracks returns the number of tracks K.
 func (n *Net) Tracks() int { return len(n.tracks) }
 
-// Params returns the shared prefix's parameters, then each track's.
+// Variant returns the variant track k was built with.
+func (n *Net) Variant(k int) Variant { return n.variants[k] }
+
+// Sequentials returns every part in the order of Params: the shared
+// prefix, each track (with its classifier under concat fusion) and the
+// shared classifier of concat fusion.
+func (n *Net) Sequentials() []*models.Sequential {
+	parts := append([]*models.Sequential(nil), n.shared...)
+	for k, track := range n.tracks {
+		parts = append(parts, track...)
+		if n.trackHeads != nil {
+			parts = append(parts, n.trackHeads[k])
+		}
+	}
+	if n.fusionHead != nil {
+		parts = append(parts, n.fusionHead)
+	}
+	return parts
+}
+
+// Params returns the parameters of every part, in the order of
+// Sequentials.
 func (n *Net) Params() []*models.Param {
-	params := partParams(n.shared)
-	for _, track := range n.tracks {
-		params = append(params, partParams(track)...)
+	var params []*models.Param
+	for _, part := range n.Sequentials() {
+		params = append(params, part.Params()...)
 	}
 	return params
 }
 
 // Forward adds the shared prefix, every track and the fusion to x's graph.
-// Outputs.Logits is the fused logits and Outputs.Tracks each track's.
+// Outputs.Logits is the fused logits and Outputs.Tracks each track's
+// (nil under concat fusion when no track keeps a classifier).
 func (n *Net) Forward(x *gorgonia.Node, mode models.Mode) (models.Outputs, error) {
 	features, err := forwardParts(n.shared, x, mode)
 	if err != nil {
 		return models.Outputs{}, fmt.Errorf("mma shared stages: %w", err)
 	}
 
-	trackLogits := make([]*gorgonia.Node, len(n.tracks))
+	trackOutputs := make([]*gorgonia.Node, len(n.tracks))
 	for k, track := range n.tracks {
-		trackLogits[k], err = forwardParts(track, features, mode)
+		trackOutputs[k], err = forwardParts(track, features, mode)
 		if err != nil {
 			return models.Outputs{}, fmt.Errorf("mma track %d: %w", k, err)
 		}
 	}
 
-	fused, err := meanOf(trackLogits)
+	var out models.Outputs
+	switch n.config.Fusion {
+	case Concat:
+		out, err = n.concatFusion(trackOutputs, mode)
+	case SoftmaxMean:
+		out.Tracks = trackOutputs
+		out.Logits, err = softmaxMean(trackOutputs)
+	default:
+		out.Tracks = trackOutputs
+		out.Logits, err = meanOf(trackOutputs)
+	}
 	if err != nil {
 		return models.Outputs{}, fmt.Errorf("mma %s fusion: %w", n.config.Fusion, err)
 	}
-	return models.Outputs{Logits: fused, Tracks: trackLogits}, nil
+	return out, nil
+}
+
+// concatFusion classifies the concatenated track features with the shared
+// classifier, and each track's features with its own.
+func (n *Net) concatFusion(features []*gorgonia.Node, mode models.Mode) (models.Outputs, error) {
+	joined, err := gorgonia.Concat(1, features...)
+	if err != nil {
+		return models.Outputs{}, err
+	}
+	var out models.Outputs
+	if out.Logits, err = n.fusionHead.Forward(joined, mode); err != nil {
+		return models.Outputs{}, err
+	}
+	for k, head := range n.trackHeads {
+		logits, err := head.Forward(features[k], mode)
+		if err != nil {
+			return models.Outputs{}, fmt.Errorf("classifier of track %d: %w", k, err)
+		}
+		out.Tracks = append(out.Tracks, logits)
+	}
+	return out, nil
 }
 
 // TrainLoss returns CE(z, y) + aux * (1/K) sum_k CE(z_k, y), each
@@ -68,7 +134,7 @@ func (n *Net) TrainLoss(out models.Outputs, targets *gorgonia.Node) (*gorgonia.N
 		return nil, err
 	}
 	weight := n.config.auxWeight()
-	if weight == 0 {
+	if weight == 0 || len(out.Tracks) == 0 {
 		return fusedLoss, nil
 	}
 
@@ -108,24 +174,6 @@ func (n *Net) AttackLoss(out models.Outputs, targets *gorgonia.Node) (*gorgonia.
 	return meanOf(losses)
 }
 
-// Parts returns the Sequentials of the shared prefix and of each track, in
-// the order Forward runs them.
-func (n *Net) Parts() (shared []*models.Sequential, tracks [][]*models.Sequential) {
-	tracks = make([][]*models.Sequential, len(n.tracks))
-	for k, track := range n.tracks {
-		tracks[k] = append([]*models.Sequential(nil), track...)
-	}
-	return append([]*models.Sequential(nil), n.shared...), tracks
-}
-
-func partParams(parts []*models.Sequential) []*models.Param {
-	var params []*models.Param
-	for _, part := range parts {
-		params = append(params, part.Params()...)
-	}
-	return params
-}
-
 func forwardParts(parts []*models.Sequential, x *gorgonia.Node,
 	mode models.Mode) (*gorgonia.Node, error) {
 
@@ -144,21 +192,6 @@ func meanCrossEntropy(logits, targets *gorgonia.Node) (*gorgonia.Node, error) {
 		return nil, err
 	}
 	return gorgonia.Mean(losses)
-}
-
-// meanOf returns the element-wise mean of nodes of one shape.
-func meanOf(nodes []*gorgonia.Node) (*gorgonia.Node, error) {
-	sum := nodes[0]
-	for _, node := range nodes[1:] {
-		var err error
-		if sum, err = gorgonia.Add(sum, node); err != nil {
-			return nil, err
-		}
-	}
-	if len(nodes) == 1 {
-		return sum, nil
-	}
-	return gorgonia.Mul(sum, scalar(1/float64(len(nodes))))
 }
 
 // scalar returns a float32 constant node; gorgonia adds it to the graph of
