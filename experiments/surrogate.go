@@ -89,7 +89,7 @@ func Train(opts TrainOptions, rep Reporter) (*Surrogate, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := models.SaveCheckpoint(opts.Checkpoint, meta, model.Params()); err != nil {
+	if err := models.SaveCheckpoint(opts.Checkpoint, meta, models.State(model.Net())); err != nil {
 		return nil, err
 	}
 	return &Surrogate{Model: model, Arch: arch, Checkpoint: opts.Checkpoint, Meta: meta}, nil
@@ -177,7 +177,7 @@ func LoadSurrogate(path string) (*Surrogate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	if err := checkpoint.Apply(model.Params()); err != nil {
+	if err := checkpoint.Apply(models.State(model.Net())); err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	return &Surrogate{Model: model, Arch: arch, Checkpoint: path, Meta: meta}, nil

@@ -199,3 +199,13 @@ func meanCrossEntropy(logits, targets *gorgonia.Node) (*gorgonia.Node, error) {
 func scalar(value float64) *gorgonia.Node {
 	return gorgonia.NewConstant(float32(value), gorgonia.WithName(fmt.Sprintf("%g", value)))
 }
+
+// Buffers returns the state of every part that is not trained by gradient,
+// such as BatchNorm running statistics, in the order of Sequentials.
+func (n *Net) Buffers() []*models.Param {
+	var buffers []*models.Param
+	for _, part := range n.Sequentials() {
+		buffers = append(buffers, part.Buffers()...)
+	}
+	return buffers
+}
