@@ -4,7 +4,8 @@ import (
 	"fmt"
 
 	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
+
+	"github.com/mmatransfer/mma/models/internal/ops"
 )
 
 // conv2d adds a 2-D convolution with bias to x's graph. x is N x C x H x W,
@@ -13,16 +14,9 @@ import (
 // the package goes through this function, so a faster kernel replaces it
 // in one place.
 func conv2d(x, weight, bias *gorgonia.Node, stride, pad int) (*gorgonia.Node, error) {
-	kernel := weight.Shape()[2]
-	out, err := gorgonia.Conv2d(x, weight, tensor.Shape{kernel, kernel},
-		[]int{pad, pad}, []int{stride, stride}, []int{1, 1})
+	out, err := ops.Conv2D(x, weight, bias, stride, pad)
 	if err != nil {
 		return nil, fmt.Errorf("conv2d: %w", err)
-	}
-
-	out, err = gorgonia.BroadcastAdd(out, bias, nil, []byte{0, 2, 3})
-	if err != nil {
-		return nil, fmt.Errorf("conv2d bias: %w", err)
 	}
 	return out, nil
 }
@@ -31,19 +25,9 @@ func conv2d(x, weight, bias *gorgonia.Node, stride, pad int) (*gorgonia.Node, er
 // times the transpose of weight (Out x In) plus bias (length Out). Every
 // linear layer of the package goes through this function.
 func linear(x, weight, bias *gorgonia.Node) (*gorgonia.Node, error) {
-	transposed, err := gorgonia.Transpose(weight, 1, 0)
+	out, err := ops.Linear(x, weight, bias)
 	if err != nil {
 		return nil, fmt.Errorf("linear: %w", err)
-	}
-
-	out, err := gorgonia.Mul(x, transposed)
-	if err != nil {
-		return nil, fmt.Errorf("linear: %w", err)
-	}
-
-	out, err = gorgonia.BroadcastAdd(out, bias, nil, []byte{0})
-	if err != nil {
-		return nil, fmt.Errorf("linear bias: %w", err)
 	}
 	return out, nil
 }
@@ -51,8 +35,7 @@ func linear(x, weight, bias *gorgonia.Node) (*gorgonia.Node, error) {
 // maxPool2d adds kernel x kernel max pooling with the given stride to x's
 // graph (N x C x H x W), without padding.
 func maxPool2d(x *gorgonia.Node, kernel, stride int) (*gorgonia.Node, error) {
-	out, err := gorgonia.MaxPool2D(x, tensor.Shape{kernel, kernel}, []int{0, 0},
-		[]int{stride, stride})
+	out, err := ops.MaxPool2D(x, kernel, stride)
 	if err != nil {
 		return nil, fmt.Errorf("maxpool: %w", err)
 	}
