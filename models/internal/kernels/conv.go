@@ -64,7 +64,7 @@ func (s ConvShape) check(name string, got, want int) {
 }
 
 // Im2Col unrolls one C x H x W image into col, a (C*kH*kW) x (outH*outW)
-// matrix whose column p holds the window of output pixel p, with zeros
+// matrix whose column p contains the window of output pixel p, with zeros
 // where the window covers padding. Batch is ignored.
 func Im2Col(s ConvShape, image, col []float32) {
 	s.check("image", len(image), s.InChannels*s.Height*s.Width)

@@ -1,4 +1,4 @@
-// Package kernels holds pure-Go float32 kernels for training convolutional
+// Package kernels provides pure-Go float32 kernels for training convolutional
 // networks on the CPU: a cache-blocked parallel matrix multiply, im2col and
 // col2im, 2D convolution forward and backward, max pooling and ReLU.
 //

@@ -25,8 +25,8 @@ const (
 
 // Gemm computes C = op(A) * op(B) + beta * C, where op(A) is m x k and
 // op(B) is k x n. op(A) is A, stored m x k with row stride lda, or, if
-// transA, the transpose of A stored k x m with row stride lda; likewise for
-// B with transB and ldb. C is m x n with row stride ldc. All matrices are
+// transA, the transpose of A, stored k x m with row stride lda. B, transB
+// and ldb work the same way. C is m x n with row stride ldc. All matrices are
 // row-major. Beta 0 overwrites C without reading it, so C may hold NaNs.
 // Gemm splits C over GOMAXPROCS goroutines.
 //

@@ -6,7 +6,7 @@ const (
 	maxTileCols = 32
 )
 
-// tileBuffer holds one tile of C, row-major with rows microKernel.cols long.
+// tileBuffer is one tile of C, row-major with rows microKernel.cols long.
 type tileBuffer [maxTileRows * maxTileCols]float32
 
 // microKernel computes one tile of C from a packed panel of A, holding

@@ -53,27 +53,27 @@ func runAVX512C(kc int, panel, strip, c []float32, ldc int, add bool) {
 }
 
 // microKernelAVX2C is microKernelAVX2 writing straight into C. The caller
-// guarantees kc >= 1 and that c holds 6 rows of 16 floats ldc apart.
+// guarantees kc >= 1 and that c has 6 rows of 16 floats ldc apart.
 //
 //go:noescape
 func microKernelAVX2C(kc int, panel, strip, c *float32, ldc int, add bool)
 
 // microKernelAVX512C is microKernelAVX512 writing straight into C. The
-// caller guarantees kc >= 1 and that c holds 12 rows of 32 floats ldc
+// caller guarantees kc >= 1 and that c has 12 rows of 32 floats ldc
 // apart.
 //
 //go:noescape
 func microKernelAVX512C(kc int, panel, strip, c *float32, ldc int, add bool)
 
 // microKernelAVX2 is the 6x16 micro-kernel with 12 AVX2 accumulators. The
-// caller guarantees kc >= 1 and that panel and strip hold kc*6 and kc*16
+// caller guarantees kc >= 1 and that panel and strip have kc*6 and kc*16
 // floats.
 //
 //go:noescape
 func microKernelAVX2(kc int, panel, strip, tile *float32)
 
 // microKernelAVX512 is the 12x32 micro-kernel with 24 AVX-512
-// accumulators. The caller guarantees kc >= 1 and that panel and strip hold
+// accumulators. The caller guarantees kc >= 1 and that panel and strip have
 // kc*12 and kc*32 floats.
 //
 //go:noescape

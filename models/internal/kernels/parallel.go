@@ -45,7 +45,7 @@ func parallelFor(n int, body func(worker, i int)) {
 	wg.Wait()
 }
 
-// bufferPool holds float32 scratch slices so that kernels allocate only
+// bufferPool contains float32 scratch slices so that kernels allocate only
 // when a larger buffer than any returned before is needed.
 var bufferPool sync.Pool
 
