@@ -2,6 +2,8 @@ package models
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -60,19 +62,67 @@ func MLP(input []int, classes int, hidden ...int) Spec {
 	return spec
 }
 
-// SpecNames lists the names SpecByName accepts.
-var SpecNames = []string{"smallcnn", "mlp"}
+// SpecNames lists the architecture names SpecByName accepts; the image
+// architectures among them also take a width suffix.
+var SpecNames = []string{"smallcnn", "mlp", "vgg11", "resnet8", "resnet20", "resnet32",
+	"resnet18"}
 
-// SpecByName returns the spec of the named architecture ("smallcnn" or
-// "mlp", case-insensitive) for input (C x H x W) and classes.
+// SpecByName returns the spec of the named architecture for input
+// (C x H x W) and classes. Names are case-insensitive and follow the
+// grammar
+//
+//	name  = "smallcnn" | "mlp" | image [ "-w" factor ]
+//	image = "vgg11" | "resnet8" | "resnet20" | "resnet32" | "resnet18"
+//
+// where factor is a positive decimal number that scales every channel
+// count, such as "resnet20-w2" (twice as wide) or "vgg11-w0.25". Without
+// a suffix the factor is 1, except for resnet18, whose default is
+// DefaultResNet18Width.
 func SpecByName(name string, input []int, classes int) (Spec, error) {
-	switch strings.ToLower(name) {
-	case "smallcnn":
-		return SmallCNN(input, classes), nil
-	case "mlp":
-		return MLP(input, classes), nil
-	default:
-		return Spec{}, fmt.Errorf("unknown architecture %q, want one of %s",
-			name, strings.Join(SpecNames, ", "))
+	base, width, hasWidth, err := parseSpecName(name)
+	if err != nil {
+		return Spec{}, err
 	}
+
+	switch base {
+	case "smallcnn", "mlp":
+		if hasWidth {
+			return Spec{}, fmt.Errorf("architecture %q: %s takes no width suffix", name, base)
+		}
+		if base == "smallcnn" {
+			return SmallCNN(input, classes), nil
+		}
+		return MLP(input, classes), nil
+	case "vgg11":
+		return VGG11(input, classes, width)
+	case "resnet8", "resnet20", "resnet32":
+		depth, _ := strconv.Atoi(strings.TrimPrefix(base, "resnet"))
+		return CIFARResNet(depth, input, classes, width)
+	case "resnet18":
+		if !hasWidth {
+			width = DefaultResNet18Width
+		}
+		return ResNet18(input, classes, width)
+	default:
+		return Spec{}, fmt.Errorf("unknown architecture %q, want one of %s", name,
+			strings.Join(SpecNames, ", "))
+	}
+}
+
+// parseSpecName splits name into its lower-case base and the width factor
+// of a "-w" suffix (1 when there is none).
+func parseSpecName(name string) (base string, width float64, hasWidth bool, err error) {
+	base = strings.ToLower(name)
+	index := strings.LastIndex(base, "-w")
+	if index < 0 {
+		return base, 1, false, nil
+	}
+
+	suffix := base[index+2:]
+	width, err = strconv.ParseFloat(suffix, 64)
+	if err != nil || !(width > 0) || math.IsInf(width, 0) {
+		return "", 0, false, fmt.Errorf("architecture %q: width suffix %q is not a positive "+
+			"number; write e.g. resnet20-w2 or vgg11-w0.25", name, suffix)
+	}
+	return base[:index], width, true, nil
 }

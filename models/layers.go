@@ -200,8 +200,12 @@ func paramNodes(g *gorgonia.ExprGraph, params []*Param, out int) (weight, bias *
 	if len(params) < 2 {
 		// NOTE: conv2d and linear always add a bias, so a layer without one
 		// adds zeros; skipping that add needs conv2d to accept a nil bias.
+		// A named leaf, not g.Constant, which merged zero vectors of different
+		// lengths into one node.
 		zeros := tensor.New(tensor.WithShape(out), tensor.Of(tensor.Float32))
-		return weight, g.Constant(zeros), nil
+		bias = gorgonia.NewTensor(g, tensor.Float32, 1, gorgonia.WithShape(out),
+			gorgonia.WithName(params[0].Name+".zero_bias"), gorgonia.WithValue(zeros))
+		return weight, bias, nil
 	}
 	if bias, err = ParamNode(g, params[1]); err != nil {
 		return nil, nil, err
