@@ -134,11 +134,23 @@ func Col2Im(s ConvShape, col, image []float32) {
 					src := col[row+y*ow+lo : row+y*ow+hi]
 					dst := plane[iy*s.Width : (iy+1)*s.Width]
 					start := lo*s.Stride - s.Pad + kw
+					if s.Stride == 1 {
+						addTo(dst[start:start+len(src)], src)
+						continue
+					}
 					for i, v := range src {
 						dst[start+i*s.Stride] += v
 					}
 				}
 			}
 		}
+	}
+}
+
+// addTo adds src to dst element by element. The slices have equal length.
+func addTo(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] += v
 	}
 }

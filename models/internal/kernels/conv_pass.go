@@ -1,21 +1,24 @@
 package kernels
 
-// gemmFunc is Gemm or GemmSerial.
-type gemmFunc func(transA, transB bool, m, n, k int, a []float32, lda int, b []float32,
-	ldb int, beta float32, c []float32, ldc int)
-
 // forEachImage calls body for every image n of a batch. With at least as
-// many images as cores the images run in parallel and body gets GemmSerial.
-// Otherwise they run in turn and body gets the parallel Gemm. Worker
-// numbers are below workers(batch).
-func forEachImage(batch int, body func(worker, n int, gemm gemmFunc)) {
+// many images as cores the images run in parallel and body should run
+// serial products. Otherwise they run in turn and body should run parallel
+// ones. Worker numbers are below workers(batch).
+func forEachImage(batch int, body func(worker, n int, parallel bool)) {
 	if workers(batch) < maxWorkers() {
 		for n := 0; n < batch; n++ {
-			body(0, n, Gemm)
+			body(0, n, true)
 		}
 		return
 	}
-	parallelFor(batch, func(worker, n int) { body(worker, n, GemmSerial) })
+	parallelFor(batch, func(worker, n int) { body(worker, n, false) })
+}
+
+// product returns the arguments of left * op(b) into c for a packed left
+// operand.
+func product(left *packedLeft, transB bool, b []float32, ldb int, c []float32,
+	ldc int) gemmArgs {
+	return gemmArgs{transB: transB, b: b, ldb: ldb, c: c, ldc: ldc, packedLeft: left}
 }
 
 // Conv2DForward sets out (N x O x outH x outW) to the convolution of x
@@ -34,12 +37,15 @@ func Conv2DForward(s ConvShape, x, weight, bias, out []float32) {
 	patch, pixels := s.patchSize(), s.outPixels()
 	cols := newScratch(workers(s.Batch), patch*pixels)
 	defer cols.release()
+	left := packLeft(false, s.OutChannels, patch, weight, patch)
+	defer left.release()
 
-	forEachImage(s.Batch, func(worker, n int, gemm gemmFunc) {
+	forEachImage(s.Batch, func(worker, n int, parallel bool) {
 		col := cols.slice(worker)
 		Im2Col(s, x[n*inSize:(n+1)*inSize], col)
 		y := out[n*outSize : (n+1)*outSize]
-		gemm(false, false, s.OutChannels, pixels, patch, weight, patch, col, pixels, 0, y, pixels)
+		g := product(left, false, col, pixels, y, pixels)
+		g.run(s.OutChannels, pixels, patch, 0, parallel)
 		if bias != nil {
 			addChannelBias(y, bias, pixels)
 		}
@@ -68,11 +74,13 @@ func Conv2DBackwardInput(s ConvShape, weight, dy, dx []float32) {
 	patch, pixels := s.patchSize(), s.outPixels()
 	cols := newScratch(workers(s.Batch), patch*pixels)
 	defer cols.release()
+	left := packLeft(true, patch, s.OutChannels, weight, patch)
+	defer left.release()
 
-	forEachImage(s.Batch, func(worker, n int, gemm gemmFunc) {
+	forEachImage(s.Batch, func(worker, n int, parallel bool) {
 		col := cols.slice(worker)
-		g := dy[n*outSize : (n+1)*outSize]
-		gemm(true, false, patch, pixels, s.OutChannels, weight, patch, g, pixels, 0, col, pixels)
+		g := product(left, false, dy[n*outSize:(n+1)*outSize], pixels, col, pixels)
+		g.run(patch, pixels, s.OutChannels, 0, parallel)
 		image := dx[n*inSize : (n+1)*inSize]
 		clear(image)
 		Col2Im(s, col, image)
@@ -106,12 +114,12 @@ func Conv2DBackwardWeight(s ConvShape, x, dy, dWeight, dBias []float32) {
 	defer sums.release()
 	clear(sums.all())
 
-	forEachImage(s.Batch, func(worker, n int, gemm gemmFunc) {
+	forEachImage(s.Batch, func(worker, n int, parallel bool) {
 		col := cols.slice(worker)
 		Im2Col(s, x[n*inSize:(n+1)*inSize], col)
-		g := dy[n*outSize : (n+1)*outSize]
-		gemm(false, true, patch, s.OutChannels, pixels, col, pixels, g, pixels, 1,
-			sums.slice(worker), s.OutChannels)
+		g := gemmArgs{transB: true, a: col, lda: pixels, b: dy[n*outSize : (n+1)*outSize],
+			ldb: pixels, c: sums.slice(worker), ldc: s.OutChannels}
+		g.run(patch, s.OutChannels, pixels, 1, parallel)
 	})
 
 	for k := 1; k < w; k++ {

@@ -38,8 +38,13 @@ func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 		return
 	}
 
-	g := gemmArgs{transA, transB, a, lda, b, ldb, c, ldc}
-	if m*n*k < minParallelFlops || maxWorkers() < 2 {
+	g := gemmArgs{transA: transA, transB: transB, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+	g.run(m, n, k, beta, true)
+}
+
+// run computes the product, split over GOMAXPROCS goroutines if parallel.
+func (g *gemmArgs) run(m, n, k int, beta float32, parallel bool) {
+	if !parallel || m*n*k < minParallelFlops || maxWorkers() < 2 {
 		g.serial(0, m, 0, n, k, beta)
 		return
 	}
@@ -70,7 +75,7 @@ func GemmSerial(transA, transB bool, m, n, k int, a []float32, lda int, b []floa
 	if m == 0 || n == 0 {
 		return
 	}
-	g := gemmArgs{transA, transB, a, lda, b, ldb, c, ldc}
+	g := gemmArgs{transA: transA, transB: transB, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
 	g.serial(0, m, 0, n, k, beta)
 }
 
@@ -114,6 +119,45 @@ type gemmArgs struct {
 	ldb            int
 	c              []float32
 	ldc            int
+
+	// packedLeft, if not nil, is all of op(A) packed by packLeft, which
+	// the product then uses in place of a and lda.
+	packedLeft *packedLeft
+}
+
+// packedLeft is op(A) packed once for several products with the same left
+// operand, as the per-image products of a convolution have.
+type packedLeft struct {
+	buf     *[]float32
+	rows    int // rows of op(A) rounded up to the micro-kernel's tile rows
+	kernel  string
+	release func()
+}
+
+// packLeft packs all of op(A) (m x k) in the order serial reads it: blocks
+// of gemmKC columns, each holding all rows in panels of tile rows. Call
+// release when the products are done.
+func packLeft(transA bool, m, k int, a []float32, lda int) *packedLeft {
+	rows := roundUp(m, active.rows)
+	buf := getBuffer(max(1, rows*k))
+	g := gemmArgs{transA: transA, a: a, lda: lda}
+	for pc := 0; pc < k; pc += gemmKC {
+		kc := min(gemmKC, k-pc)
+		g.packA((*buf)[pc*rows:], 0, m, pc, kc)
+	}
+	p := &packedLeft{buf: buf, rows: rows, kernel: active.name}
+	p.release = func() { putBuffer(buf) }
+	return p
+}
+
+// block returns the packed rows [ic, ic+mc) of the column block at pc,
+// which is kc wide. ic is a multiple of the tile rows.
+func (p *packedLeft) block(ic, mc, pc, kc int) []float32 {
+	if p.kernel != active.name {
+		panic("kernels: micro-kernel changed between packing and use")
+	}
+	start := pc*p.rows + ic*kc
+	return (*p.buf)[start : start+roundUp(mc, active.rows)*kc]
 }
 
 // serial computes rows [i0, i1) and columns [j0, j1) of C on the calling
@@ -142,9 +186,14 @@ func (g *gemmArgs) serial(i0, i1, j0, j1, k int, beta float32) {
 			g.packB(packedB, pc, kc, jc, nc)
 			for ic := i0; ic < i1; ic += gemmMC {
 				mc := min(gemmMC, i1-ic)
-				g.packA(packedA, ic, mc, pc, kc)
+				blockA := packedA
+				if g.packedLeft != nil {
+					blockA = g.packedLeft.block(ic, mc, pc, kc)
+				} else {
+					g.packA(packedA, ic, mc, pc, kc)
+				}
 				add := pc > 0 || beta != 0
-				g.macroKernel(packedA, packedB, &tile, ic, mc, jc, nc, kc, add)
+				g.macroKernel(blockA, packedB, &tile, ic, mc, jc, nc, kc, add)
 			}
 		}
 	}

@@ -163,3 +163,32 @@ func BenchmarkGemm(b *testing.B) {
 func reportGFLOPS(b *testing.B, flopsPerOp float64) {
 	b.ReportMetric(flopsPerOp*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+func TestPackedLeftMatchesReference(t *testing.T) {
+	defer func(k microKernel) { active = k }(active)
+	rng := rand.New(rand.NewSource(10))
+	m, n, k := 101, 300, 600
+	for _, kernel := range availableKernels() {
+		active = kernel
+		for _, transA := range []bool{false, true} {
+			for _, parallel := range []bool{false, true} {
+				lda := k + 3
+				if transA {
+					lda = m + 2
+				}
+				a := randomSlice(rng, max(m, k)*lda)
+				b := randomSlice(rng, k*n)
+				want := make([]float32, m*n)
+				referenceGemm(transA, false, m, n, k, a, lda, b, n, 0, want, n)
+
+				left := packLeft(transA, m, k, a, lda)
+				got := randomSlice(rng, m*n)
+				g := product(left, false, b, n, got, n)
+				g.run(m, n, k, 0, parallel)
+				left.release()
+				name := fmt.Sprintf("%s/transA=%v/parallel=%v", kernel.name, transA, parallel)
+				assertClose(t, name, got, want, 1e-4)
+			}
+		}
+	}
+}
