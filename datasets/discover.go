@@ -7,7 +7,7 @@ import (
 	"slices"
 )
 
-// Availability is what Discover found out about one data set.
+// Availability is the outcome of Discover for one data set.
 type Availability struct {
 	// Name is the data set's name, one of Names().
 	Name string
@@ -32,7 +32,7 @@ type Availability struct {
 	// the subfolder named after the set when there is one.
 	Err error
 
-	// Hint says how to get the set, when not found.
+	// Hint is how to get the set, when not found.
 	Hint string
 }
 
@@ -47,10 +47,10 @@ var subfolderNames = map[string][]string{
 }
 
 // Discover tries to open every data set of Names() and returns what it
-// found, in that order. For each set it tries, in order, the subfolders of
-// root named after the set (root/cifar10, root/cifar-10-batches-bin, ...),
-// root itself, then the set's default folder (see DefaultDir); an empty
-// root skips the first two. A set is found at the first folder Open reads
+// found, in that order. For each set it tries the subfolders of root named
+// after the set (root/cifar10, root/cifar-10-batches-bin, ...), then root
+// itself, then the set's default folder (see DefaultDir). An empty root
+// skips the first two. A set is found at the first folder Open reads
 // without error, so a folder of MNIST-format files in root counts as both
 // mnist and fashion-mnist.
 //

@@ -18,8 +18,8 @@ const (
 	ImageFolders = "imagefolder"
 )
 
-// DebianFashionMNISTDir is where Debian's package dataset-fashion-mnist
-// installs the four gzipped Fashion-MNIST IDX files.
+// DebianFashionMNISTDir is the folder in which Debian's package
+// dataset-fashion-mnist installs the four gzipped Fashion-MNIST IDX files.
 const DebianFashionMNISTDir = "/usr/share/datasets/fashion-mnist"
 
 // Split folder names of an image folder: a "train" subfolder holds the
@@ -64,8 +64,8 @@ func Names() []string {
 }
 
 // Open reads the data set called name from dir. An empty dir means the
-// set's default copy: for mnist the Go module cache copy that
-// DefaultMNISTDir finds, for fashion-mnist DebianFashionMNISTDir; the
+// set's default copy. For mnist that is the Go module cache copy that
+// DefaultMNISTDir finds, and for fashion-mnist DebianFashionMNISTDir. The
 // other sets have none and need a dir.
 //
 // MNIST-format sets (mnist, fashion-mnist) and CIFAR sets are read into
@@ -176,12 +176,13 @@ func openCIFAR100(dir string, coarse bool) (train, test Dataset, err error) {
 	return trainSet, testSet, nil
 }
 
-// LoadImageFolders reads an image folder's splits. With a "train" or a
-// "test" (else "val") subfolder, each present one is a split, listed as
-// NewImageFolder does, with class folder names pooled across the splits so
-// that a class has the same label in both; a missing split is empty. A
-// folder without such subfolders is the test split, and the training
-// split is empty. Empty splits have the shape and classes of the other.
+// LoadImageFolders reads an image folder's splits. When dir has a "train"
+// subfolder or a "test" (else "val") one, each of them is a split, listed
+// as NewImageFolder does, and a missing one is an empty split. Class
+// folder names are pooled across the splits, so that a class has the same
+// label in both. A folder without such subfolders is the test split, and
+// the training split is empty. Empty splits have the shape and classes of
+// the other.
 func LoadImageFolders(dir string, cfg ImageFolderConfig) (train, test Dataset, err error) {
 	trainDir, testDir, err := imageFolderSplits(dir)
 	if err != nil {

@@ -163,7 +163,8 @@ func resize(p planes, height, width int) planes {
 	rows := triangleWeights(p.height, height)
 	cols := triangleWeights(p.width, width)
 
-	// Columns first, then rows: each pass is a weighted sum along one axis.
+	// Along the rows first (width), then along the columns (height), as
+	// Pillow does. Each pass is a weighted sum along one axis.
 	across := newPlanes(p.channels, p.height, width)
 	for c := range p.channels {
 		for y := range p.height {

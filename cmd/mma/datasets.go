@@ -63,7 +63,7 @@ func printAvailability(out io.Writer, sets []datasets.Availability) error {
 			continue
 		}
 		// With no folder searched, the error is that of the default place,
-		// which already says how to get the set.
+		// and it already contains the hint.
 		if len(set.Searched) == 0 {
 			fmt.Fprintf(out, "\n%s: %v\n", set.Name, set.Err)
 			continue
