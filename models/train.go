@@ -19,6 +19,14 @@ const (
 	DefaultSGDLearningRate  = 0.01
 	DefaultAdamLearningRate = 0.001
 	DefaultMomentum         = 0.9
+	DefaultStepGamma        = 0.1
+)
+
+// Learning-rate schedules accepted by TrainConfig.Schedule.
+const (
+	ScheduleConstant = "constant"
+	ScheduleStep     = "step"
+	ScheduleCosine   = "cosine"
 )
 
 // TrainConfig sets how TrainModel runs. Zero fields take the documented
@@ -42,8 +50,42 @@ type TrainConfig struct {
 	// negative value means no momentum.
 	Momentum float64
 
-	// Seed seeds the shuffling of the images each epoch; the same seed,
-	// data and starting weights give bit-identical weights.
+	// WeightDecay is the L2 penalty coefficient (default 0): both
+	// optimisers add WeightDecay * w to each parameter's gradient before
+	// the update, as PyTorch's SGD and Adam (not AdamW) do. It applies to
+	// every trainable parameter, BatchNorm scales and biases included, but
+	// not to buffers.
+	WeightDecay float64
+
+	// Schedule sets the learning rate of each epoch: "constant" (the
+	// default), "step" (multiplied by StepGamma every StepEvery epochs) or
+	// "cosine" (LearningRate * (1 + cos(pi * (epoch-1) / Epochs)) / 2 for
+	// epochs counted from 1, PyTorch's CosineAnnealingLR stepped once per
+	// epoch with T_max = Epochs and a floor of 0). See LearningRateAt.
+	Schedule string
+
+	// StepEvery is the number of epochs between decays of the step
+	// schedule; the step schedule requires it to be positive.
+	StepEvery int
+
+	// StepGamma is the factor of each decay of the step schedule (default
+	// 0.1).
+	StepGamma float64
+
+	// CropPad, when positive, pads each training image with CropPad zero
+	// pixels on every side and crops a random H x W window from it.
+	// The usual value for CIFAR-10 is 4; 0 (the default) leaves images
+	// as they are.
+	CropPad int
+
+	// Flip mirrors each training image left to right with probability
+	// 1/2. It is usual for CIFAR-10 and wrong for digits, whose meaning
+	// changes when mirrored.
+	Flip bool
+
+	// Seed seeds the shuffling of the images each epoch and, through a
+	// second generator derived from it, the crops and flips; the same
+	// seed, data and starting weights give bit-identical weights.
 	Seed int64
 
 	// Limit, when positive, trains on the first Limit images only.
@@ -78,6 +120,13 @@ func (cfg TrainConfig) withDefaults() TrainConfig {
 	} else if cfg.Momentum < 0 {
 		cfg.Momentum = 0
 	}
+	cfg.Schedule = strings.ToLower(cfg.Schedule)
+	if cfg.Schedule == "" {
+		cfg.Schedule = ScheduleConstant
+	}
+	if cfg.StepGamma == 0 {
+		cfg.StepGamma = DefaultStepGamma
+	}
 	return cfg
 }
 
@@ -94,7 +143,54 @@ func (cfg TrainConfig) validate() error {
 	if cfg.Limit < 0 {
 		return fmt.Errorf("limit is %d, want 0 (all images) or more", cfg.Limit)
 	}
+	if cfg.WeightDecay < 0 {
+		return fmt.Errorf("weight decay is %g, want 0 (none) or more", cfg.WeightDecay)
+	}
+	if cfg.CropPad < 0 {
+		return fmt.Errorf("crop padding is %d, want 0 (no crop) or more pixels", cfg.CropPad)
+	}
+	return cfg.validateSchedule()
+}
+
+func (cfg TrainConfig) validateSchedule() error {
+	switch strings.ToLower(cfg.Schedule) {
+	case "", ScheduleConstant, ScheduleCosine:
+	case ScheduleStep:
+		if cfg.StepEvery <= 0 {
+			return fmt.Errorf("step schedule has StepEvery %d, want a positive number of epochs",
+				cfg.StepEvery)
+		}
+	default:
+		return fmt.Errorf("unknown schedule %q, want %q, %q or %q", cfg.Schedule,
+			ScheduleConstant, ScheduleStep, ScheduleCosine)
+	}
+	if cfg.StepGamma < 0 {
+		return fmt.Errorf("step gamma is %g, want 0 (default 0.1) or more", cfg.StepGamma)
+	}
 	return nil
+}
+
+// LearningRateAt returns the learning rate of epoch (counted from 1) under
+// cfg's schedule, with cfg's defaults applied. An invalid config gives its
+// validation error.
+func (cfg TrainConfig) LearningRateAt(epoch int) (float64, error) {
+	if err := cfg.validate(); err != nil {
+		return 0, err
+	}
+	return cfg.withDefaults().learningRateAt(epoch), nil
+}
+
+// learningRateAt is LearningRateAt for a valid cfg with defaults applied.
+func (cfg TrainConfig) learningRateAt(epoch int) float64 {
+	switch cfg.Schedule {
+	case ScheduleStep:
+		return cfg.LearningRate * math.Pow(cfg.StepGamma, float64((epoch-1)/cfg.StepEvery))
+	case ScheduleCosine:
+		progress := float64(epoch-1) / float64(cfg.Epochs)
+		return cfg.LearningRate * (1 + math.Cos(math.Pi*progress)) / 2
+	default:
+		return cfg.LearningRate
+	}
 }
 
 // TrainReport summarises a training run.
@@ -142,14 +238,16 @@ func TrainModel(m *Model, data datasets.Dataset, cfg TrainConfig) (*TrainReport,
 
 	start := time.Now()
 	rng := rand.New(rand.NewSource(cfg.Seed))
+	augment := newAugmenter(cfg)
 	batches := (images + cfg.BatchSize - 1) / cfg.BatchSize
 	report := &TrainReport{Images: images}
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+		opt.setLearningRate(cfg.learningRateAt(epoch))
 		order := rng.Perm(images)
 		var lossSum float64
 		for b := range batches {
 			indices := order[b*cfg.BatchSize : min((b+1)*cfg.BatchSize, images)]
-			loss, err := m.trainStep(data, indices, opt)
+			loss, err := m.augmentedTrainStep(data, indices, opt, augment)
 			if err != nil {
 				return nil, fmt.Errorf("train: epoch %d batch %d: %w", epoch, b+1, err)
 			}
@@ -181,10 +279,18 @@ func checkDataset(m *Model, data datasets.Dataset) error {
 // trainStep runs one optimiser step on the images at indices and returns
 // the batch's loss before the step.
 func (m *Model) trainStep(data datasets.Dataset, indices []int, opt optimizer) (float64, error) {
+	return m.augmentedTrainStep(data, indices, opt, nil)
+}
+
+// augmentedTrainStep is trainStep on images augmented by augment (nil for
+// none).
+func (m *Model) augmentedTrainStep(data datasets.Dataset, indices []int, opt optimizer,
+	augment *augmenter) (float64, error) {
 	x, labels, err := loadBatch(data, indices)
 	if err != nil {
 		return 0, err
 	}
+	augment.batch(x)
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
