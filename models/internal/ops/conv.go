@@ -52,8 +52,11 @@ func outputShape(s kernels.ConvShape) tensor.Shape {
 	return tensor.Shape{s.Batch, s.OutChannels, s.OutH(), s.OutW()}
 }
 
+// convName names a convolution op. It includes the input shape because
+// with stride 2 two input sizes can give the same output size, so the
+// gradient ops' input shapes alone do not determine it.
 func convName(kind string, s kernels.ConvShape) string {
-	return fmt.Sprintf("%s(stride=%d, pad=%d)", kind, s.Stride, s.Pad)
+	return fmt.Sprintf("%s(stride=%d, pad=%d, input=%v)", kind, s.Stride, s.Pad, inputShape(s))
 }
 
 func newConvOp(s kernels.ConvShape, hasBias bool) *kernelOp {
