@@ -46,39 +46,47 @@ func mkdirs(t *testing.T, dir string, names ...string) {
 }
 
 func TestImageFolderMNISTSamples(t *testing.T) {
-	samples := sharedDataDir(t, filepath.Join("samples", "mnist"))
-	_, mnistTest, err := LoadMNIST(sharedDataDir(t, "mnist"))
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	for _, channels := range []int{1, 3} {
-		set, err := NewImageFolder(samples, ImageFolderConfig{Shape: []int{channels, 28, 28}})
+	for _, name := range []string{"mnist", "fashion-mnist"} {
+		samples := sharedDataDir(t, filepath.Join("samples", name))
+		_, idxTest, err := LoadMNIST(sharedDataDir(t, name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if set.Len() != 20 || set.Classes() != 10 {
-			t.Fatalf("Len %d Classes %d, want 20 and 10", set.Len(), set.Classes())
+		for _, channels := range []int{1, 3} {
+			checkMNISTSamples(t, samples, idxTest, channels)
 		}
-		if fmt.Sprint(set.Shape()) != fmt.Sprintf("[%d 28 28]", channels) {
-			t.Errorf("Shape %v, want [%d 28 28]", set.Shape(), channels)
-		}
+	}
+}
 
-		got := make([]float32, channels*28*28)
-		want := make([]float32, 28*28)
-		for i := range set.Len() {
-			label, err := set.Example(i, got)
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantLabel, _ := mnistTest.Example(i, want)
-			if label != wantLabel {
-				t.Errorf("%s: label %d, want MNIST test label %d", set.Path(i), label, wantLabel)
-			}
-			for c := range channels {
-				if !equalFloats(got[c*784:(c+1)*784], want) {
-					t.Errorf("%s channel %d differs from MNIST test image %d", set.Path(i), c, i)
-				}
+// checkMNISTSamples checks that the PNGs in samples, read with the given
+// channels, equal the first test images of idxTest in pixels and labels.
+func checkMNISTSamples(t *testing.T, samples string, idxTest *ByteSet, channels int) {
+	t.Helper()
+	set, err := NewImageFolder(samples, ImageFolderConfig{Shape: []int{channels, 28, 28}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Len() != 20 || set.Classes() != 10 {
+		t.Fatalf("%s: Len %d Classes %d, want 20 and 10", samples, set.Len(), set.Classes())
+	}
+	if fmt.Sprint(set.Shape()) != fmt.Sprintf("[%d 28 28]", channels) {
+		t.Errorf("Shape %v, want [%d 28 28]", set.Shape(), channels)
+	}
+
+	got := make([]float32, channels*28*28)
+	want := make([]float32, 28*28)
+	for i := range set.Len() {
+		label, err := set.Example(i, got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantLabel, _ := idxTest.Example(i, want)
+		if label != wantLabel {
+			t.Errorf("%s: label %d, want IDX test label %d", set.Path(i), label, wantLabel)
+		}
+		for c := range channels {
+			if !equalFloats(got[c*784:(c+1)*784], want) {
+				t.Errorf("%s channel %d differs from IDX test image %d", set.Path(i), c, i)
 			}
 		}
 	}
