@@ -219,7 +219,7 @@ func listImageFolder(dir string) (*folderListing, error) {
 	if err != nil {
 		return nil, fmt.Errorf("image folder: %w", err)
 	}
-	images, subfolders := splitEntries(entries)
+	images, subfolders := splitEntries(dir, entries)
 	if len(images) > 0 {
 		return labelsFromNames(dir, images)
 	}
@@ -231,13 +231,14 @@ func listImageFolder(dir string) (*folderListing, error) {
 }
 
 // splitEntries returns the names of the image files and of the folders
-// among entries, sorted. Dot files and folders are skipped.
-func splitEntries(entries []fs.DirEntry) (images, folders []string) {
+// among the entries of dir, sorted. Dot files and folders are skipped, and
+// symbolic links count as what they point to.
+func splitEntries(dir string, entries []fs.DirEntry) (images, folders []string) {
 	for _, entry := range entries {
 		name := entry.Name()
 		switch {
 		case strings.HasPrefix(name, "."):
-		case entry.IsDir():
+		case isFolder(dir, entry):
 			folders = append(folders, name)
 		case isImageName(name):
 			images = append(images, name)
@@ -246,6 +247,16 @@ func splitEntries(entries []fs.DirEntry) (images, folders []string) {
 	slices.Sort(images)
 	slices.Sort(folders)
 	return images, folders
+}
+
+// isFolder reports whether entry of dir is a folder or a symbolic link to
+// one.
+func isFolder(dir string, entry fs.DirEntry) bool {
+	if entry.Type()&fs.ModeSymlink == 0 {
+		return entry.IsDir()
+	}
+	info, err := os.Stat(filepath.Join(dir, entry.Name()))
+	return err == nil && info.IsDir()
 }
 
 // isImageName reports whether name has a PNG or JPEG extension, in any case.
@@ -286,11 +297,12 @@ func labelFromName(name string) (int, error) {
 func labelsFromFolders(dir string, subfolders []string) (*folderListing, error) {
 	listing := &folderListing{dir: dir, classNames: subfolders}
 	for _, folder := range subfolders {
-		entries, err := os.ReadDir(filepath.Join(dir, folder))
+		classDir := filepath.Join(dir, folder)
+		entries, err := os.ReadDir(classDir)
 		if err != nil {
 			return nil, fmt.Errorf("image folder: %w", err)
 		}
-		images, _ := splitEntries(entries)
+		images, _ := splitEntries(classDir, entries)
 		if len(images) == 0 {
 			return nil, fmt.Errorf("image folder %s: class folder %s has no PNG or JPEG files",
 				dir, folder)

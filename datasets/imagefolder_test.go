@@ -303,20 +303,26 @@ func TestImageFolderClassFolders(t *testing.T) {
 	writePNG(t, dir, "cat/z.png", greyImage(3, 3, 2))
 	writePNG(t, dir, "cat/y.png", greyImage(3, 3, 3))
 	writeFile(t, dir, "cat/notes.txt", []byte("not an image"))
+	other := t.TempDir()
+	writePNG(t, other, "w.png", greyImage(3, 3, 4))
+	if err := os.Symlink(other, filepath.Join(dir, "emu")); err != nil {
+		t.Fatal(err)
+	}
 
 	set, err := NewImageFolder(dir, ImageFolderConfig{Shape: []int{1, 3, 3}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(set.ClassNames()) != "[cat dog]" || set.Classes() != 2 {
-		t.Fatalf("ClassNames %v Classes %d, want [cat dog] and 2", set.ClassNames(), set.Classes())
+	if fmt.Sprint(set.ClassNames()) != "[cat dog emu]" || set.Classes() != 3 {
+		t.Fatalf("ClassNames %v Classes %d, want [cat dog emu] and 3",
+			set.ClassNames(), set.Classes())
 	}
 	var got []string
 	for i := range set.Len() {
 		got = append(got, fmt.Sprintf("%s:%d", filepath.Base(set.Path(i)), set.Label(i)))
 	}
-	if strings.Join(got, " ") != "y.png:0 z.png:0 x.png:1" {
-		t.Errorf("files and labels %v, want y.png:0 z.png:0 x.png:1", got)
+	if strings.Join(got, " ") != "y.png:0 z.png:0 x.png:1 w.png:2" {
+		t.Errorf("files and labels %v, want y.png:0 z.png:0 x.png:1 w.png:2", got)
 	}
 }
 
