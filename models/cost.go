@@ -21,15 +21,15 @@ type LayerCost struct {
 	// Output is the layer's output shape without the batch axis.
 	Output []int
 
-	// Params is the number of trainable values; BatchNorm buffers are not
+	// Params is the number of trainable values. BatchNorm buffers are not
 	// counted.
 	Params int
 
 	// MultiplyAdds is the number of multiply-accumulate operations of the
-	// layer's conv and linear products for one image: Out x H' x W' x
-	// C x K x K for a conv, In x Out for a linear layer and the sum of its
-	// two convs and projection for a BasicBlock. Bias additions,
-	// BatchNorm, activations, pooling and skip additions count 0.
+	// layer's conv and linear products for one image. A conv counts
+	// Out x H' x W' x C x K x K and a linear layer In x Out. A BasicBlock
+	// counts its two convs and its projection. Bias additions, BatchNorm,
+	// activations, pooling and skip additions count 0.
 	MultiplyAdds int64
 }
 
