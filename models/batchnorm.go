@@ -5,6 +5,8 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/mmatransfer/mma/models/internal/ops"
 )
 
 // BatchNorm constants, PyTorch's defaults.
@@ -54,15 +56,6 @@ func batchNormOutShape(in []int) ([]int, error) {
 			len(in), in)
 	}
 	return append([]int(nil), in...), nil
-}
-
-// channelPattern returns the broadcast pattern that repeats a per-channel
-// vector over every axis of x but the channel axis 1.
-func channelPattern(x *gorgonia.Node) []byte {
-	if x.Dims() == 2 {
-		return []byte{0}
-	}
-	return []byte{0, 2, 3}
 }
 
 // forward adds the BatchNorm of x (N x C x H x W or N x F) to its graph.
@@ -122,81 +115,22 @@ func (bn batchNorm) normaliseRunning(x, weight, bias *gorgonia.Node) (*gorgonia.
 	if err != nil {
 		return nil, err
 	}
-
-	pattern := channelPattern(x)
-	scaled, err := gorgonia.BroadcastHadamardProd(x, scale, nil, pattern)
-	if err != nil {
-		return nil, err
-	}
-	return gorgonia.BroadcastAdd(scaled, shift, nil, pattern)
+	return ops.ChannelAffine(x, scale, shift)
 }
 
-// normaliseBatch computes (x - mean) / sqrt(var + eps) * weight + bias
-// with the biased mean and variance of the batch, and registers the
-// update of the running statistics.
-//
-// TODO: a fused BatchNorm op would save the broadcast copies gorgonia
-// v0.9.18 makes here; this form lets gorgonia derive the gradient.
+// normaliseBatch normalises x with the mean and biased variance of the
+// batch and registers the update of the running statistics.
 func (bn batchNorm) normaliseBatch(x, weight, bias *gorgonia.Node) (*gorgonia.Node, error) {
-	mean, err := channelMean(x)
+	out, err := ops.BatchNorm(x, weight, bias, BatchNormEps)
 	if err != nil {
 		return nil, err
 	}
-	pattern := channelPattern(x)
-	centered, err := gorgonia.BroadcastSub(x, mean, nil, pattern)
+	stats, err := ops.BatchNormStats(x)
 	if err != nil {
 		return nil, err
 	}
-	squares, err := gorgonia.Square(centered)
-	if err != nil {
-		return nil, err
-	}
-	variance, err := channelMean(squares)
-	if err != nil {
-		return nil, err
-	}
-
-	inverseStd, err := inverseStd(variance)
-	if err != nil {
-		return nil, err
-	}
-	scale, err := gorgonia.HadamardProd(weight, inverseStd)
-	if err != nil {
-		return nil, err
-	}
-	scaled, err := gorgonia.BroadcastHadamardProd(centered, scale, nil, pattern)
-	if err != nil {
-		return nil, err
-	}
-	out, err := gorgonia.BroadcastAdd(scaled, bias, nil, pattern)
-	if err != nil {
-		return nil, err
-	}
-
-	bn.registerUpdate(mean, variance, product(x.Shape())/x.Shape()[1])
+	bn.registerUpdate(stats, product(x.Shape())/x.Shape()[1])
 	return out, nil
-}
-
-// channelMean returns the mean of x (N x C x H x W or N x F) over every
-// axis but axis 1, as a vector of length C. It averages over H x W and
-// then over N, which equals the mean over all three axes because every
-// image has the same number of pixels; gorgonia v0.9.18's Mean over
-// several axes at once is wrong (see globalAvgPool).
-func channelMean(x *gorgonia.Node) (*gorgonia.Node, error) {
-	if x.Dims() == 2 {
-		return gorgonia.Mean(x, 0)
-	}
-
-	shape := x.Shape()
-	flat, err := gorgonia.Reshape(x, tensor.Shape{shape[0], shape[1], shape[2] * shape[3]})
-	if err != nil {
-		return nil, err
-	}
-	perImage, err := gorgonia.Mean(flat, 2)
-	if err != nil {
-		return nil, err
-	}
-	return gorgonia.Mean(perImage, 0)
 }
 
 // inverseStd returns 1 / sqrt(variance + BatchNormEps). It takes Sqrt and
@@ -215,26 +149,26 @@ func inverseStd(variance *gorgonia.Node) (*gorgonia.Node, error) {
 	return gorgonia.Inverse(std)
 }
 
-// registerUpdate reads the batch mean and biased variance during each run
-// of the graph and registers the update of the running statistics, which
-// mixes in the unbiased variance (count / (count - 1) times the biased
-// one) as PyTorch does. count is the number of values per channel.
-func (bn batchNorm) registerUpdate(mean, variance *gorgonia.Node, count int) {
-	channels := mean.Shape().TotalSize()
-	var batchMean, batchVariance gorgonia.Value = newVector(channels), newVector(channels)
-	gorgonia.Read(mean, &batchMean)
-	gorgonia.Read(variance, &batchVariance)
+// registerUpdate reads stats (the batch mean of each channel, then its
+// biased variance) during each run of the graph and registers the update
+// of the running statistics, which mixes in the unbiased variance
+// (count / (count - 1) times the biased one) as PyTorch does. count is the
+// number of values per channel.
+func (bn batchNorm) registerUpdate(stats *gorgonia.Node, count int) {
+	channels := stats.Shape().TotalSize() / 2
+	var batchStats gorgonia.Value = newVector(2 * channels)
+	gorgonia.Read(stats, &batchStats)
 
 	correction := float32(1)
 	if count > 1 {
 		correction = float32(count) / float32(count-1)
 	}
 	update := func() {
-		mixInto(bn.mean.Value.Data().([]float32), batchMean.Data().([]float32), 1)
-		mixInto(bn.variance.Value.Data().([]float32), batchVariance.Data().([]float32),
-			correction)
+		values := batchStats.Data().([]float32)
+		mixInto(bn.mean.Value.Data().([]float32), values[:channels], 1)
+		mixInto(bn.variance.Value.Data().([]float32), values[channels:], correction)
 	}
-	addStateUpdate(mean.Graph(), update)
+	addStateUpdate(stats.Graph(), update)
 }
 
 func newVector(n int) *tensor.Dense {

@@ -166,13 +166,13 @@ func layerForward(x *gorgonia.Node, l Layer, params []*Param) (*gorgonia.Node, e
 
 	switch l.Kind {
 	case Conv:
-		weight, bias, err := paramNodes(x.Graph(), params, l.Out)
+		weight, bias, err := paramNodes(x.Graph(), params)
 		if err != nil {
 			return nil, err
 		}
 		return conv2d(x, weight, bias, convStride(l), l.Pad)
 	case Linear:
-		weight, bias, err := paramNodes(x.Graph(), params, l.Out)
+		weight, bias, err := paramNodes(x.Graph(), params)
 		if err != nil {
 			return nil, err
 		}
@@ -190,22 +190,13 @@ func layerForward(x *gorgonia.Node, l Layer, params []*Param) (*gorgonia.Node, e
 }
 
 // paramNodes returns the weight and bias nodes of a conv or linear layer.
-// A layer without a bias Param (NoBias) gets a constant zero bias of
-// length out.
-func paramNodes(g *gorgonia.ExprGraph, params []*Param, out int) (weight, bias *gorgonia.Node,
-	err error) {
+// bias is nil for a layer without a bias Param (NoBias).
+func paramNodes(g *gorgonia.ExprGraph, params []*Param) (weight, bias *gorgonia.Node, err error) {
 	if weight, err = ParamNode(g, params[0]); err != nil {
 		return nil, nil, err
 	}
 	if len(params) < 2 {
-		// NOTE: conv2d and linear always add a bias, so a layer without one
-		// adds zeros; skipping that add needs conv2d to accept a nil bias.
-		// A named leaf, not g.Constant, which merged zero vectors of different
-		// lengths into one node.
-		zeros := tensor.New(tensor.WithShape(out), tensor.Of(tensor.Float32))
-		bias = gorgonia.NewTensor(g, tensor.Float32, 1, gorgonia.WithShape(out),
-			gorgonia.WithName(params[0].Name+".zero_bias"), gorgonia.WithValue(zeros))
-		return weight, bias, nil
+		return weight, nil, nil
 	}
 	if bias, err = ParamNode(g, params[1]); err != nil {
 		return nil, nil, err
