@@ -40,6 +40,7 @@ func newApp() *cli.App {
 			trainCommand(),
 			attackCommand(),
 			evalCommand(),
+			describeCommand(),
 			datasetsCommand(),
 		},
 		HideHelpCommand:      false,
