@@ -149,11 +149,11 @@ func inverseStd(variance *gorgonia.Node) (*gorgonia.Node, error) {
 	return gorgonia.Inverse(std)
 }
 
-// registerUpdate reads stats (the batch mean of each channel, then its
-// biased variance) during each run of the graph and registers the update
-// of the running statistics, which mixes in the unbiased variance
-// (count / (count - 1) times the biased one) as PyTorch does. count is the
-// number of values per channel.
+// registerUpdate makes the graph copy stats (the batch mean of each
+// channel, then its biased variance) on each run, and registers the update
+// of the running statistics from that copy. Like PyTorch, the update mixes
+// in the unbiased variance, count / (count - 1) times the biased one,
+// where count is the number of values per channel.
 func (bn batchNorm) registerUpdate(stats *gorgonia.Node, count int) {
 	channels := stats.Shape().TotalSize() / 2
 	var batchStats gorgonia.Value = newVector(2 * channels)

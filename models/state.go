@@ -50,7 +50,8 @@ func addStateUpdate(g *gorgonia.ExprGraph, update func()) {
 	stateUpdates.byGraph[key] = append(stateUpdates.byGraph[key], update)
 }
 
-// takeStateUpdates returns the updates registered for g and forgets them.
+// takeStateUpdates returns the updates registered for g and removes them
+// from the registry.
 func takeStateUpdates(g *gorgonia.ExprGraph) []func() {
 	key := weak.Make(g)
 
