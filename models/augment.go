@@ -19,8 +19,8 @@ type augmenter struct {
 	scratch []float32
 }
 
-// newAugmenter returns the augmenter of cfg, or nil when cfg asks for no
-// augmentation, so that such runs draw no random numbers for it.
+// newAugmenter returns the augmenter of cfg, or nil when cfg sets neither
+// CropPad nor Flip, so that such runs draw no random numbers for it.
 func newAugmenter(cfg TrainConfig) *augmenter {
 	if cfg.CropPad == 0 && !cfg.Flip {
 		return nil
@@ -47,8 +47,9 @@ func (a *augmenter) batch(x *tensor.Dense) {
 }
 
 // image crops and flips one image (c x h x w) in place. The crop draws
-// offsets dy, dx in [0, 2*pad] and takes the window at (dy - pad, dx - pad)
-// of the image, reading zeros outside it.
+// shifts dy, dx in [-pad, pad] and moves the image by them, reading zeros
+// outside it. That equals an h x w crop at offset (dy + pad, dx + pad) of
+// the image padded with pad zeros on each side.
 func (a *augmenter) image(pixels []float32, c, h, w int) {
 	if a.pad > 0 {
 		dy := a.rng.Intn(2*a.pad+1) - a.pad

@@ -83,9 +83,9 @@ type TrainConfig struct {
 	// changes when mirrored.
 	Flip bool
 
-	// Seed seeds the shuffling of the images each epoch and, through a
-	// second generator derived from it, the crops and flips; the same
-	// seed, data and starting weights give bit-identical weights.
+	// Seed seeds the shuffling of the images each epoch. A second
+	// generator, seeded from it, draws the crops and flips. The same seed,
+	// data and starting weights give the same weights.
 	Seed int64
 
 	// Limit, when positive, trains on the first Limit images only.
