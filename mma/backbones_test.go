@@ -1,6 +1,7 @@
 package mma
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/mmatransfer/mma/models"
@@ -72,8 +73,41 @@ func TestHeteroResNetBuilds(t *testing.T) {
 			t.Errorf("split %d: %d tracks, %d logits; want 4 and 20", split, len(tracks),
 				len(fused))
 		}
-		if !net.(*Net).tracks[3][0].Layers()[0].NoSkip {
-			t.Errorf("split %d: track 3's first block keeps its skip, want none", split)
+		if block := firstBlock(net.(*Net).tracks[3]); block == nil || !block.NoSkip {
+			t.Errorf("split %d: track 3's first block is %+v, want one without skip",
+				split, block)
 		}
 	}
+}
+
+func TestSplitZeroSharesNothing(t *testing.T) {
+	spec, err := models.SpecByName("resnet8", []int{3, 16, 16}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for split, wantShared := range map[int]bool{0: false, 1: true} {
+		net, err := New(spec, Config{Tracks: 2, Split: split}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shared := false
+		for _, p := range net.Params() {
+			shared = shared || strings.HasPrefix(p.Name, "stem.")
+		}
+		if shared != wantShared {
+			t.Errorf("split %d: stem shared = %v, want %v", split, shared, wantShared)
+		}
+	}
+}
+
+// firstBlock returns the first residual block of parts, or nil.
+func firstBlock(parts []*models.Sequential) *models.Layer {
+	for _, part := range parts {
+		for _, layer := range part.Layers() {
+			if layer.Kind == models.BasicBlock {
+				return &layer
+			}
+		}
+	}
+	return nil
 }

@@ -9,8 +9,9 @@ import (
 )
 
 // New decomposes backbone into the MMA that c describes, with weights drawn
-// from seed. Stem and stages before c.Split become one shared prefix; the
-// remaining stages and the head become c.Tracks tracks whose channel and
+// from seed. The stages before c.Split, with the stem, become one shared
+// prefix (empty at split 0); the remaining stages and the head become
+// c.Tracks tracks whose channel and
 // feature counts are scaled by the width ratio (rounded, at least 4). The
 // classifier layer keeps its Classes outputs.
 //
@@ -147,11 +148,12 @@ func buildPartsFrom(prefix string, parts []models.Stage, shape []int,
 	return built, shape, nil
 }
 
-// sharedParts returns the stem, when it has layers, and the stages before
-// split, named as models.NewBackbone names them.
+// sharedParts returns the stem and the stages before split, named as
+// models.NewBackbone names them. At split 0 nothing is shared: the tracks
+// start at the input, stem included.
 func sharedParts(spec models.Spec, split int) []models.Stage {
 	var parts []models.Stage
-	if len(spec.Stem) > 0 {
+	if split > 0 && len(spec.Stem) > 0 {
 		parts = append(parts, models.Stage{Name: "stem", Layers: spec.Stem})
 	}
 	for i := range spec.Stages[:split] {
@@ -161,13 +163,18 @@ func sharedParts(spec models.Spec, split int) []models.Stage {
 	return parts
 }
 
-// trackParts returns the stages from split on and the head, with every
-// conv and linear layer but the final classifier narrowed by ratio and the
-// variant applied. channels is the track's input channel count.
+// trackParts returns the stem at split 0, the stages from split on and the
+// head, with every conv and linear layer but the final classifier narrowed
+// by ratio and the variant applied. channels is the track's input channel
+// count.
 func trackParts(spec models.Spec, split int, ratio float64, channels int,
 	variant Variant) []models.Stage {
 
 	var parts []models.Stage
+	if split == 0 && len(spec.Stem) > 0 {
+		parts = append(parts, models.Stage{Name: "stem",
+			Layers: scaleLayers(spec.Stem, ratio, -1)})
+	}
 	for i := split; i < len(spec.Stages); i++ {
 		layers := scaleLayers(spec.Stages[i].Layers, ratio, -1)
 		parts = append(parts, models.Stage{Name: models.StageName(spec, i), Layers: layers})
