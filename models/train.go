@@ -291,14 +291,19 @@ func (m *Model) augmentedTrainStep(data datasets.Dataset, indices []int, opt opt
 		return 0, err
 	}
 	augment.batch(x)
+	return m.step(x, labels, opt)
+}
 
+// step runs one optimiser step on the batch x with its labels and returns
+// the batch's loss before the step.
+func (m *Model) step(x *tensor.Dense, labels []int, opt optimizer) (float64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 
 	if err := checkFinite(x); err != nil {
 		return 0, err
 	}
-	gr, err := m.graphFor(len(indices), purposeTrain)
+	gr, err := m.graphFor(x.Shape()[0], purposeTrain)
 	if err != nil {
 		return 0, err
 	}
