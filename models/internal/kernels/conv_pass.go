@@ -1,17 +1,37 @@
 package kernels
 
+import "sync"
+
 // forEachImage calls body for every image n of a batch. With at least as
 // many images as cores the images run in parallel and body should run
 // serial products. Otherwise they run in turn and body should run parallel
 // ones. Worker numbers are below workers(batch).
+//
+// Each worker takes a fixed, contiguous range of images, in order. The
+// weight gradient sums each worker's images apart and then adds the
+// workers' sums in order, so a fixed assignment makes it bit-identical
+// from run to run; work stealing would group the images differently each
+// time and change the float32 rounding.
 func forEachImage(batch int, body func(worker, n int, parallel bool)) {
-	if workers(batch) < maxWorkers() {
+	w := workers(batch)
+	if w < maxWorkers() {
 		for n := 0; n < batch; n++ {
 			body(0, n, true)
 		}
 		return
 	}
-	parallelFor(batch, func(worker, n int) { body(worker, n, false) })
+
+	var wg sync.WaitGroup
+	wg.Add(w)
+	for worker := 0; worker < w; worker++ {
+		go func() {
+			defer wg.Done()
+			for n := worker * batch / w; n < (worker+1)*batch/w; n++ {
+				body(worker, n, false)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // product returns the arguments of left * op(b) into c for a packed left
