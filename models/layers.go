@@ -7,6 +7,8 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/mmatransfer/mma/models/internal/ops"
 )
 
 // layerOutShape checks that layer l fits an input of shape in (without the
@@ -178,7 +180,7 @@ func layerForward(x *gorgonia.Node, l Layer, params []*Param) (*gorgonia.Node, e
 		}
 		return linear(x, weight, bias)
 	case ReLU:
-		return gorgonia.Rectify(x)
+		return ops.ReLU(x)
 	case MaxPool:
 		return maxPool2d(x, l.Kernel, poolStride(l))
 	case Flatten:
