@@ -41,6 +41,7 @@ func newApp() *cli.App {
 			attackCommand(),
 			evalCommand(),
 			describeCommand(),
+			benchCommand(),
 			datasetsCommand(),
 		},
 		HideHelpCommand:      false,

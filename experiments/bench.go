@@ -1,0 +1,265 @@
+package experiments
+
+import (
+	"bufio"
+	"bytes"
+	_ "embed"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorgonia.org/tensor"
+
+	"github.com/mmatransfer/mma/attacks"
+	"github.com/mmatransfer/mma/models"
+)
+
+// torchWorkloads is the PyTorch script of the same workloads, run by
+// BenchTorch.
+//
+//go:embed torchbench/workloads.py
+var torchWorkloads []byte
+
+// Workload is a model and batch that Bench times.
+type Workload struct {
+	// Name identifies the workload in tables and in the PyTorch script.
+	Name string
+
+	// Arch is the architecture string of the Go model.
+	Arch string
+
+	// Input is the image shape C x H x W.
+	Input []int
+
+	// Eps is the L-infinity budget of the MI-FGSM measurement.
+	Eps float32
+}
+
+// Workloads are the standard workloads: the small CNN on MNIST-sized
+// images, ResNet-20 and its MMA of four ResNet-20s at half width (mean
+// fusion, no auxiliary loss, as the PyTorch script trains it) on
+// CIFAR-sized images.
+var Workloads = []Workload{
+	{Name: "mnist-smallcnn", Arch: "smallcnn", Input: []int{1, 28, 28}, Eps: 0.3},
+	{Name: "cifar-resnet20", Arch: "resnet20", Input: []int{3, 32, 32}, Eps: 16.0 / 255},
+	{Name: "cifar-resnet20-mma4", Arch: "resnet20/mma:k=4,aux=0", Input: []int{3, 32, 32},
+		Eps: 16.0 / 255},
+}
+
+// DefaultBenchBatch is the batch size of every measurement.
+const DefaultBenchBatch = 128
+
+// Rates are the images per second of a workload's three measurements.
+type Rates struct {
+	// Train is one SGD step (learning rate 0.01, momentum 0.9) on a batch.
+	Train float64
+	// MIFGSM is a 10-step MI-FGSM attack on a batch.
+	MIFGSM float64
+	// Forward is the logits of a batch.
+	Forward float64
+}
+
+// BenchResult is one workload's measurements.
+type BenchResult struct {
+	Workload Workload
+	Params   int
+	Batch    int
+	Go       Rates
+
+	// Torch holds PyTorch's rates, or nil where PyTorch did not run.
+	Torch *Rates
+}
+
+// Bench times every workload in Go, repeating each measurement for at
+// least seconds after one warm-up call.
+func Bench(workloads []Workload, batch int, seconds float64, rep Reporter) ([]BenchResult, error) {
+	rep = orSilent(rep)
+	var results []BenchResult
+	for _, w := range workloads {
+		result, err := benchWorkload(w, batch, seconds)
+		if err != nil {
+			return nil, fmt.Errorf("bench %s: %w", w.Name, err)
+		}
+		rep.Logf("%s: train %.1f, MI-FGSM %.1f, forward %.1f images/s", w.Name,
+			result.Go.Train, result.Go.MIFGSM, result.Go.Forward)
+		results = append(results, result)
+	}
+	return results, nil
+}
+
+func benchWorkload(w Workload, batch int, seconds float64) (BenchResult, error) {
+	model, _, _, err := BuildModel(w.Arch, w.Input, 10, 1)
+	if err != nil {
+		return BenchResult{}, err
+	}
+	x, labels := randomBatch(batch, w.Input)
+	trainer, err := models.NewTrainer(model, models.TrainConfig{Optimizer: models.OptimizerSGD})
+	if err != nil {
+		return BenchResult{}, err
+	}
+	attack := attacks.MIFGSM{Eps: w.Eps, Steps: 10}
+
+	result := BenchResult{Workload: w, Params: countParams(model.Params()), Batch: batch}
+	measurements := []struct {
+		rate *float64
+		run  func() error
+	}{
+		{&result.Go.Train, func() error { _, err := trainer.Step(x, labels); return err }},
+		{&result.Go.MIFGSM, func() error { _, err := attack.Perturb(model, x, labels); return err }},
+		{&result.Go.Forward, func() error { _, err := model.Logits(x); return err }},
+	}
+	for _, m := range measurements {
+		if *m.rate, err = imagesPerSecond(m.run, batch, seconds); err != nil {
+			return BenchResult{}, err
+		}
+	}
+	return result, nil
+}
+
+// randomBatch returns batch random images of shape in [0, 1] and labels.
+func randomBatch(batch int, shape []int) (*tensor.Dense, []int) {
+	rng := rand.New(rand.NewSource(0))
+	pixels := make([]float32, batch*shape[0]*shape[1]*shape[2])
+	for i := range pixels {
+		pixels[i] = rng.Float32()
+	}
+	labels := make([]int, batch)
+	for i := range labels {
+		labels[i] = rng.Intn(10)
+	}
+	x := tensor.New(tensor.WithShape(batch, shape[0], shape[1], shape[2]),
+		tensor.WithBacking(pixels))
+	return x, labels
+}
+
+// imagesPerSecond times run after one warm-up call, repeating it for at
+// least seconds.
+func imagesPerSecond(run func() error, images int, seconds float64) (float64, error) {
+	if err := run(); err != nil {
+		return 0, err
+	}
+	calls, start := 0, time.Now()
+	for {
+		if err := run(); err != nil {
+			return 0, err
+		}
+		calls++
+		if elapsed := time.Since(start).Seconds(); elapsed >= seconds {
+			return float64(calls*images) / elapsed, nil
+		}
+	}
+}
+
+// DefaultTorchPython is the Python that BenchTorch runs: Debian's, where
+// the package python3-torch installs PyTorch.
+const DefaultTorchPython = "/usr/bin/python3"
+
+// BenchTorch runs the PyTorch script of the workloads with python, using
+// as many threads as Go uses cores, and adds its rates to results. It
+// returns the PyTorch version line, or an error saying why PyTorch could
+// not run.
+func BenchTorch(python string, results []BenchResult, seconds float64) (string, error) {
+	script, err := os.CreateTemp("", "mma-bench-*.py")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(script.Name())
+	if _, err := script.Write(torchWorkloads); err != nil {
+		script.Close()
+		return "", err
+	}
+	if err := script.Close(); err != nil {
+		return "", err
+	}
+
+	names := make([]string, len(results))
+	for i, r := range results {
+		names[i] = r.Workload.Name
+	}
+	batch := DefaultBenchBatch
+	if len(results) > 0 {
+		batch = results[0].Batch
+	}
+	command := exec.Command(python, script.Name(),
+		"--threads", strconv.Itoa(runtime.GOMAXPROCS(0)),
+		"--seconds", strconv.FormatFloat(seconds, 'g', -1, 64),
+		"--batch", strconv.Itoa(batch),
+		"--only", strings.Join(names, ","))
+	var stderr bytes.Buffer
+	command.Stderr = &stderr
+	output, err := command.Output()
+	if err != nil {
+		return "", fmt.Errorf("run %s %s: %w: %s", python, filepath.Base(script.Name()), err,
+			lastLine(stderr.String()))
+	}
+	return parseTorchRates(output, results)
+}
+
+// parseTorchRates reads the script's CSV rows into results and returns its
+// version comment.
+func parseTorchRates(output []byte, results []BenchResult) (string, error) {
+	version := ""
+	scanner := bufio.NewScanner(bytes.NewReader(output))
+	for scanner.Scan() {
+		line := scanner.Text()
+		if strings.HasPrefix(line, "#") {
+			version = strings.TrimSpace(strings.TrimPrefix(line, "#"))
+			continue
+		}
+		fields := strings.Split(line, ",")
+		if len(fields) != 6 || fields[0] == "workload" {
+			continue
+		}
+		var rates [3]float64
+		for i := range rates {
+			value, err := strconv.ParseFloat(fields[3+i], 64)
+			if err != nil {
+				return "", fmt.Errorf("PyTorch output line %q: %w", line, err)
+			}
+			rates[i] = value
+		}
+		for i := range results {
+			if results[i].Workload.Name == fields[0] {
+				results[i].Torch = &Rates{Train: rates[0], MIFGSM: rates[1], Forward: rates[2]}
+			}
+		}
+	}
+	return version, scanner.Err()
+}
+
+func lastLine(text string) string {
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	return lines[len(lines)-1]
+}
+
+// SelectWorkloads returns the workloads named in names (all of them when
+// names is empty).
+func SelectWorkloads(names []string) ([]Workload, error) {
+	if len(names) == 0 {
+		return Workloads, nil
+	}
+	var selected []Workload
+	for _, name := range names {
+		found := false
+		for _, w := range Workloads {
+			if w.Name == name {
+				selected, found = append(selected, w), true
+			}
+		}
+		if !found {
+			known := make([]string, len(Workloads))
+			for i, w := range Workloads {
+				known[i] = w.Name
+			}
+			return nil, fmt.Errorf("unknown workload %q, want one of %s", name,
+				strings.Join(known, ", "))
+		}
+	}
+	return selected, nil
+}
