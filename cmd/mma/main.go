@@ -43,6 +43,8 @@ func newApp() *cli.App {
 			describeCommand(),
 			benchCommand(),
 			datasetsCommand(),
+			zooCommand(),
+			exportCommand(),
 		},
 		HideHelpCommand:      false,
 		EnableBashCompletion: true,
