@@ -19,8 +19,8 @@ func TestUnsupportedOpNamesOpAndNode(t *testing.T) {
 	if !errors.As(err, &unsupported) {
 		t.Fatalf("error %q is no *UnsupportedError", err)
 	}
-	if unsupported.Op != "Sigmoid" {
-		t.Errorf("Op = %q, expected Sigmoid", unsupported.Op)
+	if unsupported.Op != "Hardmax" {
+		t.Errorf("Op = %q, expected Hardmax", unsupported.Op)
 	}
 	if unsupported.Node != "squash" {
 		t.Errorf("Node = %q, expected squash", unsupported.Node)
@@ -28,7 +28,7 @@ func TestUnsupportedOpNamesOpAndNode(t *testing.T) {
 	if unsupported.Opset != 13 {
 		t.Errorf("Opset = %d, expected 13", unsupported.Opset)
 	}
-	for _, want := range []string{path, "Sigmoid", `"squash"`, "opset 13"} {
+	for _, want := range []string{path, "Hardmax", `"squash"`, "opset 13"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not contain %q", err, want)
 		}
@@ -36,17 +36,17 @@ func TestUnsupportedOpNamesOpAndNode(t *testing.T) {
 }
 
 func TestUnsupportedAttributeNamesNode(t *testing.T) {
-	_, err := Load(filepath.Join("testdata", "conv_group.onnx"))
+	_, err := Load(filepath.Join("testdata", "conv_auto_pad.onnx"))
 	var unsupported *UnsupportedError
 	if !errors.As(err, &unsupported) {
 		t.Fatalf("error %v is no *UnsupportedError", err)
 	}
-	if unsupported.Op != "Conv" || unsupported.Node != "grouped" {
-		t.Errorf("error names %s node %q, expected Conv node \"grouped\"",
+	if unsupported.Op != "Conv" || unsupported.Node != "padded" {
+		t.Errorf("error names %s node %q, expected Conv node \"padded\"",
 			unsupported.Op, unsupported.Node)
 	}
-	if !strings.Contains(unsupported.Reason, "group=2") {
-		t.Errorf("reason %q does not name group=2", unsupported.Reason)
+	if !strings.Contains(unsupported.Reason, "SAME_MIDDLE") {
+		t.Errorf("reason %q does not name auto_pad SAME_MIDDLE", unsupported.Reason)
 	}
 }
 

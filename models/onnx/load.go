@@ -56,7 +56,7 @@ func (o Options) Decode(name string, data []byte) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", name, err)
 	}
-	pass, err := buildSafely(net, scale)
+	pass, err := buildSafely(net, scale, 1)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", name, err)
 	}
@@ -67,15 +67,14 @@ func (o Options) Decode(name string, data []byte) (*Model, error) {
 		scale:      scale,
 		inputShape: append([]int(nil), net.input.shape[1:]...),
 		classes:    pass.logits.Shape()[1],
-		forward:    newRunner(pass),
+		forward:    map[int]*runner{1: newRunner(pass)},
+		backward:   map[int]*gradientRunner{},
 	}, nil
 }
 
-// decodeNetwork checks the graph's nodes and inputs, then lets onnx-go
-// decode the tensors and attributes into a recorder.
-func decodeNetwork(data []byte) (net *network, err error) {
-	defer recoverError(&err)
-
+// decodeNetwork checks the graph's nodes and its image input, then lets
+// onnx-go decode the tensors and attributes into a recorder.
+func decodeNetwork(data []byte) (*network, error) {
 	info, err := scanModel(data)
 	if err != nil {
 		return nil, err
@@ -87,6 +86,19 @@ func decodeNetwork(data []byte) (net *network, err error) {
 	if err != nil {
 		return nil, err
 	}
+	net, err := decodeGraph(info, data)
+	if err != nil {
+		return nil, err
+	}
+	net.input = input
+	return net, nil
+}
+
+// decodeGraph lets onnx-go decode the tensors and attributes of a scanned
+// model into a recorder.
+func decodeGraph(info *modelInfo, data []byte) (net *network, err error) {
+	defer recoverError(&err)
+
 	if len(info.outputs) == 0 {
 		return nil, fmt.Errorf("graph has no output")
 	}
@@ -109,7 +121,6 @@ func decodeNetwork(data []byte) (net *network, err error) {
 		info:       info,
 		operations: rec.operations,
 		constants:  constants,
-		input:      input,
 		output:     info.outputs[0].name,
 	}, nil
 }
@@ -134,15 +145,17 @@ func imageInput(info *modelInfo) (valueInfo, error) {
 			input.name, input.elemType, float32Type)
 	}
 	shape := input.shape
-	if len(shape) != 4 || shape[0] > 1 || shape[1] < 1 || shape[2] < 1 || shape[3] < 1 {
+	if len(shape) != 4 || shape[0] > 1 || shape[0] == 0 || shape[1] < 1 || shape[2] < 1 ||
+		shape[3] < 1 {
 		return valueInfo{}, fmt.Errorf("graph input %q has shape %v, expected N x C x H x W "+
 			"with N 1 or symbolic (-1) and C, H, W known", input.name, shape)
 	}
 	return input, nil
 }
 
-// buildSafely builds the forward graph, turning a panic into an error.
-func buildSafely(net *network, scale float32) (pass *forwardPass, err error) {
+// buildSafely builds the forward graph for batch images, turning a panic
+// into an error.
+func buildSafely(net *network, scale float32, batch int) (pass *forwardPass, err error) {
 	defer recoverError(&err)
-	return net.build(scale)
+	return net.build(scale, batch)
 }

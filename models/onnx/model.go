@@ -10,11 +10,18 @@ import (
 	"github.com/mmatransfer/mma/models"
 )
 
+// maxBatch is the most images one graph runs at once. A larger batch runs
+// in chunks, so that intermediate tensors stay small.
+const maxBatch = 32
+
 // Model is an imported ONNX classifier. It implements models.Classifier
-// and models.Differentiable. The graph is built for one image, so a batch
-// of N images runs as N passes through the same graph and machine, and
-// no value is kept from one pass to the next. A Model is safe for
-// concurrent use; its passes run one at a time.
+// and models.Differentiable. When the model's batch axis is symbolic, a
+// batch runs through one graph built for its size (up to maxBatch images,
+// larger batches in chunks) and cached for later batches of that size.
+// A model whose graph fixes the batch at 1, such as mnist-8 with its
+// Reshape to 1 x 256, runs image by image; both give the same logits. No
+// value is kept from one pass to the next. A Model is safe for concurrent
+// use; its passes run one at a time.
 type Model struct {
 	name       string
 	net        *network
@@ -23,8 +30,9 @@ type Model struct {
 	classes    int
 
 	mu       sync.Mutex
-	forward  *runner
-	backward *gradientRunner // built on the first InputGradient call
+	perImage bool                    // graphs hold one image
+	forward  map[int]*runner         // by batch size
+	backward map[int]*gradientRunner // by batch size, built on first use
 }
 
 var (
@@ -36,7 +44,7 @@ var (
 type runner struct {
 	pass    *forwardPass
 	machine gorgonia.VM
-	image   *tensor.Dense // 1 x C x H x W, reused for each image
+	images  *tensor.Dense // batch x C x H x W, reused for each run
 }
 
 // Name returns the name the model was loaded under: a file path, or the
@@ -66,15 +74,51 @@ func (m *Model) Logits(x *tensor.Dense) (*tensor.Dense, error) {
 
 	logits := make([]float32, n*m.classes)
 	size := len(pixels) / max(n, 1)
-	for i := 0; i < n; i++ {
-		image := pixels[i*size : (i+1)*size]
-		out, err := m.forward.run(image)
+	for first := 0; first < n; {
+		r, count, err := m.runner(n - first)
 		if err != nil {
-			return nil, fmt.Errorf("%s: image %d: %w", m.name, i, err)
+			return nil, err
 		}
-		copy(logits[i*m.classes:], out)
+		out, err := r.run(pixels[first*size : (first+count)*size])
+		if err != nil {
+			return nil, fmt.Errorf("%s: images %d to %d: %w", m.name, first, first+count-1, err)
+		}
+		copy(logits[first*m.classes:], out)
+		first += count
 	}
 	return tensor.New(tensor.WithShape(n, m.classes), tensor.WithBacking(logits)), nil
+}
+
+// chunk returns how many of the remaining images the next graph runs: up
+// to maxBatch when the input's batch axis is symbolic and batched graphs
+// build, 1 otherwise.
+func (m *Model) chunk(remaining int) int {
+	if m.perImage || m.net.input.shape[0] >= 0 {
+		return 1
+	}
+	return min(remaining, maxBatch)
+}
+
+// runner returns the forward pass for the next chunk of the remaining
+// images and the chunk's size, building the pass on first use. When a
+// graph for more than one image cannot be built, as when a Reshape fixes
+// the batch at 1, the model runs image by image from then on.
+func (m *Model) runner(remaining int) (*runner, int, error) {
+	count := m.chunk(remaining)
+	if r, ok := m.forward[count]; ok {
+		return r, count, nil
+	}
+	pass, err := buildSafely(m.net, m.scale, count)
+	if err != nil && count > 1 {
+		m.perImage = true
+		return m.runner(1)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: build graph: %w", m.name, err)
+	}
+	r := newRunner(pass)
+	m.forward[count] = r
+	return r, count, nil
 }
 
 // checkBatch returns the pixels and the batch size of x after checking
@@ -108,18 +152,18 @@ func newRunner(pass *forwardPass) *runner {
 	return &runner{
 		pass:    pass,
 		machine: gorgonia.NewTapeMachine(pass.graph),
-		image:   tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(pass.input.Shape()...)),
+		images:  tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(pass.input.Shape()...)),
 	}
 }
 
-// run returns the logits of one image. The slice is valid until the next
-// run.
-func (r *runner) run(image []float32) (logits []float32, err error) {
+// run returns the logits of the batch of images whose pixels are given.
+// The slice is valid until the next run.
+func (r *runner) run(pixels []float32) (logits []float32, err error) {
 	defer recoverError(&err)
 	defer r.machine.Reset()
 
-	copy(r.image.Data().([]float32), image)
-	if err := gorgonia.Let(r.pass.input, r.image); err != nil {
+	copy(r.images.Data().([]float32), pixels)
+	if err := gorgonia.Let(r.pass.input, r.images); err != nil {
 		return nil, err
 	}
 	if err := r.machine.RunAll(); err != nil {

@@ -4,32 +4,31 @@ import (
 	"fmt"
 	"math"
 
-	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
+	"github.com/mmatransfer/mma/models/internal/ops"
 )
 
 // buildBatchNorm applies an inference BatchNormalization as a per-channel
 // affine map, x * a + shift with a = scale / sqrt(var + epsilon) and
-// shift = B - mean * a, computed once from the node's initializers.
-func buildBatchNorm(b *builder, op operation, inputs []*gorgonia.Node) (*gorgonia.Node, error) {
-	x := inputs[0]
-	if x.Shape().Dims() < 2 || x.Shape().Dims() > maxBroadcastRank {
-		return nil, fmt.Errorf("input %v, expected 2 to %d axes", x.Shape(), maxBroadcastRank)
+// shift = B - mean * a, computed once from the node's constants.
+func buildBatchNorm(b *builder, op operation, in []*value) (*value, error) {
+	x := in[0]
+	if len(x.shape) < 2 {
+		return nil, fmt.Errorf("input %v, expected N x C x ...", x.shape)
 	}
-	channels := x.Shape()[1]
+	channels := x.shape[1]
 	epsilon, err := floatAttribute(op.attrs, "epsilon", 1e-5)
 	if err != nil {
 		return nil, err
 	}
 
 	var params [4][]float32 // scale, B, mean, var
-	for i, name := range op.node.inputs[1:] {
-		if params[i], err = b.floatConstant(name); err != nil {
+	for i, role := range []string{"scale", "B", "input_mean", "input_var"} {
+		if params[i], err = constantFloats(in[i+1], role); err != nil {
 			return nil, err
 		}
 		if len(params[i]) != channels {
-			return nil, fmt.Errorf("initializer %q has %d values for %d channels",
-				name, len(params[i]), channels)
+			return nil, fmt.Errorf("input %s has %d values for %d channels",
+				role, len(params[i]), channels)
 		}
 	}
 
@@ -40,42 +39,298 @@ func buildBatchNorm(b *builder, op operation, inputs []*gorgonia.Node) (*gorgoni
 		shift[c] = params[1][c] - params[2][c]*factor[c]
 	}
 
-	shape := make(tensor.Shape, x.Shape().Dims())
+	if !x.isConstant() && (len(x.shape) == 2 || len(x.shape) == 4) {
+		factorNode, _ := b.nodeOf(&value{shape: []int{channels}, floats: factor})
+		shiftNode, _ := b.nodeOf(&value{shape: []int{channels}, floats: shift})
+		return wrap(ops.ChannelAffine(x.node, factorNode, shiftNode))
+	}
+	shape := make([]int, len(x.shape))
 	for i := range shape {
 		shape[i] = 1
 	}
 	shape[1] = channels
-	scaled, err := broadcast(multiplication, x, b.vector(op.node.displayName()+".factor", factor, shape))
+	scaled, err := b.binary(multiplication, x, &value{shape: shape, floats: factor})
 	if err != nil {
 		return nil, err
 	}
-	return broadcastAdd(scaled, b.vector(op.node.displayName()+".shift", shift, shape))
+	return b.binary(addition, scaled, &value{shape: shape, floats: shift})
 }
 
-// buildGlobalAveragePool averages each channel of an N x C x H x W input
-// over its H x W values, giving N x C x 1 x 1.
-func buildGlobalAveragePool(b *builder, op operation, inputs []*gorgonia.Node) (*gorgonia.Node, error) {
-	x := inputs[0]
-	shape := x.Shape()
-	if shape.Dims() != 4 {
-		return nil, unsupported(op.node, b.opset, "input %v, expected 4-D", shape)
+// rowLayout splits a tensor into outer x length x inner elements, where an
+// operation such as Softmax runs along the length axis.
+type rowLayout struct{ outer, length, inner int }
+
+// forEachRow calls visit with the flat indices of each row.
+func (l rowLayout) forEachRow(visit func(index []int)) {
+	index := make([]int, l.length)
+	for o := 0; o < l.outer; o++ {
+		for i := 0; i < l.inner; i++ {
+			for j := range index {
+				index[j] = (o*l.length+j)*l.inner + i
+			}
+			visit(index)
+		}
 	}
-	// gorgonia's Mean over axes 2 and 3 at once gives wrong values in
-	// v0.9.18, so the mean is taken over one flattened axis.
-	flat, err := gorgonia.Reshape(x, tensor.Shape{shape[0], shape[1], shape[2] * shape[3]})
-	if err != nil {
-		return nil, err
-	}
-	mean, err := gorgonia.Mean(flat, 2)
-	if err != nil {
-		return nil, err
-	}
-	return gorgonia.Reshape(mean, tensor.Shape{shape[0], shape[1], 1, 1})
 }
 
-// vector adds values to the graph as a constant input of the given shape.
-func (b *builder) vector(name string, values []float32, shape tensor.Shape) *gorgonia.Node {
-	value := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(values))
-	return gorgonia.NewTensor(b.graph, tensor.Float32, shape.Dims(), gorgonia.WithShape(shape...),
-		gorgonia.WithValue(value), gorgonia.WithName("onnx."+name))
+// softmaxLayout returns the rows of Softmax and LogSoftmax: before opset 13
+// the input is read as a matrix whose rows span the axes from axis on
+// (default 1); from opset 13 on rows run along axis alone (default -1).
+func softmaxLayout(op operation, shape []int, opset int64) (rowLayout, error) {
+	def := -1
+	if opset < 13 {
+		def = 1
+	}
+	a, err := intAttribute(op.attrs, "axis", def)
+	if err != nil {
+		return rowLayout{}, err
+	}
+	axis, err := normalizeAxis(a, max(len(shape), 1))
+	if err != nil {
+		return rowLayout{}, err
+	}
+	if len(shape) == 0 {
+		return rowLayout{1, 1, 1}, nil
+	}
+	if opset < 13 {
+		return rowLayout{size(shape[:axis]), size(shape[axis:]), 1}, nil
+	}
+	return rowLayout{size(shape[:axis]), shape[axis], size(shape[axis+1:])}, nil
+}
+
+func buildSoftmax(b *builder, op operation, in []*value) (*value, error) {
+	return buildSoftmaxKind(b, op, in, false)
+}
+
+func buildLogSoftmax(b *builder, op operation, in []*value) (*value, error) {
+	return buildSoftmaxKind(b, op, in, true)
+}
+
+func buildSoftmaxKind(b *builder, op operation, in []*value, logarithmic bool) (*value, error) {
+	shape := in[0].shape
+	l, err := softmaxLayout(op, shape, b.opset)
+	if err != nil {
+		return nil, err
+	}
+	k := &kernel{
+		name:   op.node.opType,
+		inputs: [][]int{shape},
+		output: shape,
+		forward: func(out []float32, in [][]float32) {
+			l.forEachRow(func(index []int) {
+				softmaxRow(out, in[0], index, logarithmic)
+			})
+		},
+		backward: func(_ int, dx []float32, _ [][]float32, out, dy []float32) {
+			l.forEachRow(func(index []int) {
+				var sum float64
+				for _, j := range index {
+					if logarithmic {
+						sum += float64(dy[j])
+					} else {
+						sum += float64(dy[j]) * float64(out[j])
+					}
+				}
+				for _, j := range index {
+					if logarithmic {
+						dx[j] = dy[j] - float32(math.Exp(float64(out[j]))*sum)
+					} else {
+						dx[j] = out[j] * (dy[j] - float32(sum))
+					}
+				}
+			})
+		},
+	}
+	return b.apply(k, in[0])
+}
+
+// softmaxRow writes the softmax (or log-softmax) of x at index into out.
+func softmaxRow(out, x []float32, index []int, logarithmic bool) {
+	peak := math.Inf(-1)
+	for _, j := range index {
+		peak = math.Max(peak, float64(x[j]))
+	}
+	var sum float64
+	for _, j := range index {
+		sum += math.Exp(float64(x[j]) - peak)
+	}
+	for _, j := range index {
+		if logarithmic {
+			out[j] = float32(float64(x[j]) - peak - math.Log(sum))
+		} else {
+			out[j] = float32(math.Exp(float64(x[j])-peak) / sum)
+		}
+	}
+}
+
+// buildLayerNorm normalizes over the axes from axis on (default -1) to
+// zero mean and unit variance, then multiplies by Scale and adds B.
+func buildLayerNorm(b *builder, op operation, in []*value) (*value, error) {
+	x := in[0]
+	a, err := intAttribute(op.attrs, "axis", -1)
+	if err != nil {
+		return nil, err
+	}
+	axis, err := normalizeAxis(a, len(x.shape))
+	if err != nil {
+		return nil, err
+	}
+	epsilon, err := floatAttribute(op.attrs, "epsilon", 1e-5)
+	if err != nil {
+		return nil, err
+	}
+	if stash, _ := intAttribute(op.attrs, "stash_type", 1); stash != 1 {
+		return nil, fmt.Errorf("attribute stash_type=%d, expected 1 (float32)", stash)
+	}
+
+	l := rowLayout{size(x.shape[:axis]), size(x.shape[axis:]), 1}
+	normalized, err := b.apply(normalizeKernel(x.shape, l, epsilon), x)
+	if err != nil {
+		return nil, err
+	}
+	out, err := b.binary(multiplication, normalized, in[1])
+	if err != nil {
+		return nil, err
+	}
+	if len(in) > 2 && in[2] != nil {
+		return b.binary(addition, out, in[2])
+	}
+	return out, nil
+}
+
+// normalizeKernel maps each row to (x - mean) / sqrt(variance + epsilon).
+func normalizeKernel(shape []int, l rowLayout, epsilon float32) *kernel {
+	// moments returns the mean and 1/sqrt(variance + epsilon) of a row.
+	moments := func(x []float32, index []int) (float64, float64) {
+		var mean, variance float64
+		for _, j := range index {
+			mean += float64(x[j])
+		}
+		mean /= float64(len(index))
+		for _, j := range index {
+			d := float64(x[j]) - mean
+			variance += d * d
+		}
+		variance /= float64(len(index))
+		return mean, 1 / math.Sqrt(variance+float64(epsilon))
+	}
+	return &kernel{
+		name:   "LayerNormalization",
+		inputs: [][]int{shape},
+		output: shape,
+		forward: func(out []float32, in [][]float32) {
+			l.forEachRow(func(index []int) {
+				mean, inverse := moments(in[0], index)
+				for _, j := range index {
+					out[j] = float32((float64(in[0][j]) - mean) * inverse)
+				}
+			})
+		},
+		backward: func(_ int, dx []float32, in [][]float32, out, dy []float32) {
+			l.forEachRow(func(index []int) {
+				_, inverse := moments(in[0], index)
+				var meanDy, meanDyXhat float64
+				for _, j := range index {
+					meanDy += float64(dy[j])
+					meanDyXhat += float64(dy[j]) * float64(out[j])
+				}
+				n := float64(len(index))
+				meanDy /= n
+				meanDyXhat /= n
+				for _, j := range index {
+					dx[j] = float32(inverse * (float64(dy[j]) - meanDy - float64(out[j])*meanDyXhat))
+				}
+			})
+		},
+	}
+}
+
+func buildReduceMean(b *builder, op operation, in []*value) (*value, error) {
+	return buildReduce(b, op, in, true)
+}
+
+func buildReduceSum(b *builder, op operation, in []*value) (*value, error) {
+	return buildReduce(b, op, in, false)
+}
+
+// buildReduce reads the axes (an attribute, or an input from opset 13 for
+// ReduceSum and 18 for ReduceMean), keepdims (default 1) and
+// noop_with_empty_axes (default 0: no axes means all axes).
+func buildReduce(b *builder, op operation, in []*value, mean bool) (*value, error) {
+	inputOpset := int64(18)
+	if !mean {
+		inputOpset = 13
+	}
+	axes, ok, err := axesOf(op, in, 1, inputOpset, b.opset)
+	if err != nil {
+		return nil, err
+	}
+	keepDims, err1 := intAttribute(op.attrs, "keepdims", 1)
+	noop, err2 := intAttribute(op.attrs, "noop_with_empty_axes", 0)
+	if err := firstError(err1, err2); err != nil {
+		return nil, err
+	}
+	if (!ok || len(axes) == 0) && noop != 0 {
+		return in[0], nil
+	}
+	if !ok || len(axes) == 0 {
+		axes = nil
+		for axis := range in[0].shape {
+			axes = append(axes, axis)
+		}
+	}
+	return b.reduce(op.node.opType, in[0], axes, keepDims != 0, mean)
+}
+
+// reduce sums or averages x over axes.
+func (b *builder) reduce(name string, x *value, axes []int, keepDims, mean bool) (*value, error) {
+	rank := len(x.shape)
+	reduced := make([]bool, rank)
+	for _, a := range axes {
+		axis, err := normalizeAxis(a, rank)
+		if err != nil {
+			return nil, err
+		}
+		reduced[axis] = true
+	}
+	var shape, kept []int
+	for axis, d := range x.shape {
+		switch {
+		case !reduced[axis]:
+			shape = append(shape, d)
+			kept = append(kept, d)
+		case keepDims:
+			shape = append(shape, 1)
+			kept = append(kept, 1)
+		default:
+			kept = append(kept, 1)
+		}
+	}
+	// target[i] is the output element that input element i adds to.
+	target := broadcastIndex(kept, x.shape)
+	count := float32(size(x.shape) / max(size(shape), 1))
+	if !mean || count == 0 {
+		count = 1
+	}
+
+	k := &kernel{
+		name:   name,
+		inputs: [][]int{x.shape},
+		output: shape,
+		forward: func(out []float32, in [][]float32) {
+			sums := make([]float64, len(out))
+			for i, v := range in[0] {
+				sums[target[i]] += float64(v)
+			}
+			for i, s := range sums {
+				out[i] = float32(s / float64(count))
+			}
+		},
+		backward: func(_ int, dx []float32, _ [][]float32, _, dy []float32) {
+			for i := range dx {
+				dx[i] = dy[target[i]] / count
+			}
+		},
+	}
+	return b.apply(k, x)
 }

@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // opSpec describes how one ONNX operator is checked and built.
@@ -17,10 +14,6 @@ type opSpec struct {
 	// minInputs and maxInputs bound the number of node inputs.
 	minInputs, maxInputs int
 
-	// tensorInputs is the number of leading inputs that are graph nodes;
-	// the build function reads the others as constants. 0 means all.
-	tensorInputs int
-
 	// attributes lists the attribute names the builder reads; any other
 	// attribute is rejected.
 	attributes []string
@@ -28,65 +21,125 @@ type opSpec struct {
 	// check validates attribute values that need no shapes. It may be nil.
 	check func(attrs map[string]interface{}) error
 
-	// build adds the operator to the graph and returns its single output.
-	build func(b *builder, op operation, inputs []*gorgonia.Node) (*gorgonia.Node, error)
-
-	// fold, set in place of build, computes a constant output, which later
-	// nodes may read like an initializer.
-	fold func(op operation) (tensor.Tensor, error)
+	// build adds the operator to the graph, or computes its output when it
+	// is known at load time, and returns its single output. An input left
+	// out (an empty name) is nil.
+	build func(b *builder, op operation, inputs []*value) (*value, error)
 }
+
+// Attribute lists shared by several operators.
+var (
+	windowAttributes = []string{"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
+		"strides"}
+	reduceAttributes = []string{"axes", "keepdims", "noop_with_empty_axes"}
+)
 
 // operators lists the supported ONNX operators of the default domain.
 var operators = map[string]opSpec{
-	"Add": {minOpset: 1, minInputs: 2, maxInputs: 2, build: binaryBuilder(addition)},
+	"Abs": unary(absolute),
+	"Add": binary(addition),
+	"AveragePool": {
+		minOpset: 1, minInputs: 1, maxInputs: 1,
+		attributes: append([]string{"count_include_pad"}, windowAttributes...),
+		check:      checkPool,
+		build:      buildAveragePool,
+	},
 	"BatchNormalization": {
-		minOpset: 1, minInputs: 5, maxInputs: 5, tensorInputs: 1,
-		attributes: []string{"epsilon", "momentum", "spatial", "training_mode"},
+		minOpset: 1, minInputs: 5, maxInputs: 5,
+		attributes: []string{"epsilon", "momentum", "spatial", "training_mode", "is_test"},
 		check:      checkBatchNorm,
 		build:      buildBatchNorm,
 	},
-	"Constant": {minOpset: 1, attributes: []string{"value"}, fold: foldConstant},
+	"Cast": {minOpset: 6, minInputs: 1, maxInputs: 1, attributes: []string{"to", "saturate"},
+		build: buildCast},
+	"Clip": {minOpset: 6, minInputs: 1, maxInputs: 3, attributes: []string{"min", "max"},
+		build: buildClip},
+	"Concat": {minOpset: 4, minInputs: 1, maxInputs: 1 << 16, attributes: []string{"axis"},
+		build: buildConcat},
+	"Constant": {
+		minOpset:   1,
+		attributes: []string{"value", "value_float", "value_floats", "value_int", "value_ints"},
+		build:      buildConstant,
+	},
+	"ConstantOfShape": {minOpset: 9, minInputs: 1, maxInputs: 1, attributes: []string{"value"},
+		build: buildConstantOfShape},
 	"Conv": {
 		minOpset: 1, minInputs: 2, maxInputs: 3,
 		attributes: []string{"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"},
-		check:      checkConv,
+		check:      checkWindow,
 		build:      buildConv,
 	},
-	"Div": {minOpset: 1, minInputs: 2, maxInputs: 2, build: binaryBuilder(division)},
+	"Div": binary(division),
 	"Dropout": {
-		minOpset: 1, minInputs: 1, maxInputs: 2, tensorInputs: 1,
+		minOpset: 1, minInputs: 1, maxInputs: 3,
 		attributes: []string{"is_test", "ratio", "seed"},
-		build:      buildIdentity,
+		build:      buildDropout,
 	},
-	"Flatten": {
-		minOpset: 1, minInputs: 1, maxInputs: 1,
-		attributes: []string{"axis"},
-		build:      buildFlatten,
-	},
-	"Gemm": {
-		minOpset: 1, minInputs: 2, maxInputs: 3,
-		attributes: []string{"alpha", "beta", "transA", "transB"},
-		build:      buildGemm,
-	},
-	"GlobalAveragePool": {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildGlobalAveragePool},
-	"Identity":          {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildIdentity},
-	"MatMul":            {minOpset: 1, minInputs: 2, maxInputs: 2, build: buildMatMul},
+	"Erf":                unary(errorFunction),
+	"Exp":                unary(exponential),
+	"Expand":             {minOpset: 8, minInputs: 2, maxInputs: 2, build: buildExpand},
+	"Flatten":            {minOpset: 1, minInputs: 1, maxInputs: 1, attributes: []string{"axis"}, build: buildFlatten},
+	"Gather":             {minOpset: 1, minInputs: 2, maxInputs: 2, attributes: []string{"axis"}, build: buildGather},
+	"Gemm":               {minOpset: 7, minInputs: 2, maxInputs: 3, attributes: []string{"alpha", "beta", "transA", "transB"}, build: buildGemm},
+	"GlobalAveragePool":  {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildGlobalAveragePool},
+	"GlobalMaxPool":      {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildGlobalMaxPool},
+	"Identity":           {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildIdentity},
+	"LayerNormalization": {minOpset: 17, minInputs: 2, maxInputs: 3, attributes: []string{"axis", "epsilon", "stash_type"}, build: buildLayerNorm},
+	"LeakyRelu":          {minOpset: 6, minInputs: 1, maxInputs: 1, attributes: []string{"alpha"}, build: buildLeakyRelu},
+	"Log":                unary(logarithm),
+	"LogSoftmax":         {minOpset: 1, minInputs: 1, maxInputs: 1, attributes: []string{"axis"}, build: buildLogSoftmax},
+	"MatMul":             {minOpset: 1, minInputs: 2, maxInputs: 2, build: buildMatMul},
 	"MaxPool": {
 		minOpset: 1, minInputs: 1, maxInputs: 1,
-		attributes: []string{"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
-			"storage_order", "strides"},
-		check: checkMaxPool,
-		build: buildMaxPool,
+		attributes: append([]string{"storage_order"}, windowAttributes...),
+		check:      checkPool,
+		build:      buildMaxPool,
 	},
-	"Mul":  {minOpset: 1, minInputs: 2, maxInputs: 2, build: binaryBuilder(multiplication)},
-	"Relu": {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildRelu},
-	"Reshape": {
-		minOpset: 5, minInputs: 2, maxInputs: 2, tensorInputs: 1,
-		attributes: []string{"allowzero"},
-		check:      checkReshape,
-		build:      buildReshape,
-	},
-	"Sub": {minOpset: 1, minInputs: 2, maxInputs: 2, build: binaryBuilder(subtraction)},
+	"Mul":        binary(multiplication),
+	"Neg":        unary(negation),
+	"Pad":        {minOpset: 2, minInputs: 1, maxInputs: 4, attributes: []string{"mode", "pads", "value"}, check: checkPad, build: buildPad},
+	"Pow":        binary(power),
+	"Reciprocal": unary(reciprocal),
+	"ReduceMean": {minOpset: 1, minInputs: 1, maxInputs: 2, attributes: reduceAttributes, build: buildReduceMean},
+	"ReduceSum":  {minOpset: 1, minInputs: 1, maxInputs: 2, attributes: reduceAttributes, build: buildReduceSum},
+	"Relu":       {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildRelu},
+	"Reshape":    {minOpset: 5, minInputs: 2, maxInputs: 2, attributes: []string{"allowzero"}, build: buildReshape},
+	"Shape":      {minOpset: 1, minInputs: 1, maxInputs: 1, attributes: []string{"start", "end"}, build: buildShape},
+	"Sigmoid":    unary(sigmoid),
+	"Slice":      {minOpset: 1, minInputs: 1, maxInputs: 5, attributes: []string{"axes", "ends", "starts"}, build: buildSlice},
+	"Softmax":    {minOpset: 1, minInputs: 1, maxInputs: 1, attributes: []string{"axis"}, build: buildSoftmax},
+	"Sqrt":       unary(squareRoot),
+	"Squeeze":    {minOpset: 1, minInputs: 1, maxInputs: 2, attributes: []string{"axes"}, build: buildSqueeze},
+	"Sub":        binary(subtraction),
+	"Tanh":       unary(hyperbolicTangent),
+	"Transpose":  {minOpset: 1, minInputs: 1, maxInputs: 1, attributes: []string{"perm"}, build: buildTranspose},
+	"Unsqueeze":  {minOpset: 1, minInputs: 1, maxInputs: 2, attributes: []string{"axes"}, build: buildUnsqueeze},
+}
+
+// unary returns the spec of an element-wise operator of one input.
+func unary(fn unaryFunc) opSpec {
+	return opSpec{minOpset: 6, minInputs: 1, maxInputs: 1, build: unaryBuilder(fn)}
+}
+
+// binary returns the spec of an element-wise operator with numpy
+// broadcasting (opset 7 on; earlier opsets broadcast by attribute).
+func binary(fn binaryFunc) opSpec {
+	return opSpec{minOpset: 7, minInputs: 2, maxInputs: 2, build: binaryBuilder(fn)}
+}
+
+// buildDropout is the identity of inference. A constant true
+// training_mode input is rejected.
+func buildDropout(b *builder, op operation, in []*value) (*value, error) {
+	if len(in) > 2 && in[2] != nil {
+		mode, err := constantInts(in[2], "training_mode")
+		if err != nil {
+			return nil, err
+		}
+		if len(mode) != 1 || mode[0] != 0 {
+			return nil, fmt.Errorf("input training_mode %v, expected false", mode)
+		}
+	}
+	return in[0], nil
 }
 
 // supportedOperators returns the names of the supported operators, sorted.
@@ -156,27 +209,9 @@ func contains(names []string, name string) bool {
 	return false
 }
 
-func checkConv(attrs map[string]interface{}) error {
-	group, err := intAttribute(attrs, "group", 1)
-	if err != nil {
-		return err
-	}
-	if group != 1 {
-		return fmt.Errorf("attribute group=%d, expected 1", group)
-	}
-	return checkWindow(attrs)
-}
-
-func checkMaxPool(attrs map[string]interface{}) error {
+func checkPool(attrs map[string]interface{}) error {
 	if _, ok := attrs["kernel_shape"]; !ok {
 		return fmt.Errorf("attribute kernel_shape is missing")
-	}
-	ceilMode, err := intAttribute(attrs, "ceil_mode", 0)
-	if err != nil {
-		return err
-	}
-	if ceilMode != 0 {
-		return fmt.Errorf("attribute ceil_mode=%d, expected 0", ceilMode)
 	}
 	// storage_order only changes the optional Indices output, which
 	// checkNodes already rejects.
@@ -186,8 +221,8 @@ func checkMaxPool(attrs map[string]interface{}) error {
 	return checkWindow(attrs)
 }
 
-// checkWindow validates the attributes that Conv and MaxPool share: a 2-D
-// window with dilations of 1 and a known auto_pad.
+// checkWindow validates the attributes that Conv and the pooling
+// operators share: a 2-D window and a known auto_pad.
 func checkWindow(attrs map[string]interface{}) error {
 	for _, name := range []string{"kernel_shape", "strides", "dilations"} {
 		values, err := intsAttribute(attrs, name, nil)
@@ -197,10 +232,6 @@ func checkWindow(attrs map[string]interface{}) error {
 		if values != nil && len(values) != 2 {
 			return fmt.Errorf("attribute %s=%v, expected 2 values (2-D only)", name, values)
 		}
-	}
-	dilations, _ := intsAttribute(attrs, "dilations", nil)
-	if !allOnes(dilations) {
-		return fmt.Errorf("attribute dilations=%v, expected [1 1]", dilations)
 	}
 	pads, err := intsAttribute(attrs, "pads", nil)
 	if err != nil {
@@ -237,13 +268,14 @@ func checkBatchNorm(attrs map[string]interface{}) error {
 	return nil
 }
 
-func checkReshape(attrs map[string]interface{}) error {
-	allowZero, err := intAttribute(attrs, "allowzero", 0)
+func checkPad(attrs map[string]interface{}) error {
+	mode, err := stringAttribute(attrs, "mode", "constant")
 	if err != nil {
 		return err
 	}
-	if allowZero != 0 {
-		return fmt.Errorf("attribute allowzero=%d, expected 0", allowZero)
+	switch mode {
+	case "constant", "reflect", "edge":
+		return nil
 	}
-	return nil
+	return fmt.Errorf("attribute mode=%q, expected constant, reflect or edge", mode)
 }

@@ -2,110 +2,123 @@ package onnx
 
 import (
 	"fmt"
-
-	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
-func buildConv(b *builder, op operation, inputs []*gorgonia.Node) (*gorgonia.Node, error) {
-	x, weights := inputs[0], inputs[1]
-	if x.Shape().Dims() != 4 || weights.Shape().Dims() != 4 {
-		return nil, unsupported(op.node, b.opset, "input %v and weights %v, expected 4-D (2-D conv)",
-			x.Shape(), weights.Shape())
-	}
-	if x.Shape()[1] != weights.Shape()[1] {
-		return nil, fmt.Errorf("input %v has %d channels, weights %v expect %d",
-			x.Shape(), x.Shape()[1], weights.Shape(), weights.Shape()[1])
-	}
-
-	kernel := []int{weights.Shape()[2], weights.Shape()[3]}
-	declared, _ := intsAttribute(op.attrs, "kernel_shape", kernel)
-	if declared[0] != kernel[0] || declared[1] != kernel[1] {
-		return nil, fmt.Errorf("attribute kernel_shape=%v, weights have %v", declared, kernel)
-	}
-	w, err := readWindow(b, op, x.Shape(), kernel)
-	if err != nil {
-		return nil, err
-	}
-
-	y, err := gorgonia.Conv2d(x, weights, tensor.Shape(kernel), w.pads, w.strides, []int{1, 1})
-	if err != nil {
-		return nil, err
-	}
-	if len(inputs) < 3 {
-		return y, nil
-	}
-
-	bias := inputs[2]
-	if bias.Shape().TotalSize() != weights.Shape()[0] {
-		return nil, fmt.Errorf("bias %v, expected %d values", bias.Shape(), weights.Shape()[0])
-	}
-	bias, err = gorgonia.Reshape(bias, tensor.Shape{1, weights.Shape()[0], 1, 1})
-	if err != nil {
-		return nil, err
-	}
-	return broadcastAdd(y, bias)
-}
-
-func buildMaxPool(b *builder, op operation, inputs []*gorgonia.Node) (*gorgonia.Node, error) {
-	x := inputs[0]
-	if x.Shape().Dims() != 4 {
-		return nil, unsupported(op.node, b.opset, "input %v, expected 4-D (2-D pooling)", x.Shape())
-	}
-	kernel, _ := intsAttribute(op.attrs, "kernel_shape", nil)
-	w, err := readWindow(b, op, x.Shape(), kernel)
-	if err != nil {
-		return nil, err
-	}
-	return gorgonia.MaxPool2D(x, tensor.Shape(kernel), w.pads, w.strides)
-}
-
-// window is the geometry of a 2-D convolution or pooling window.
+// window is the geometry of a 2-D convolution or pooling window on an
+// N x C x H x W input. Index 0 is height and index 1 is width.
 type window struct {
-	strides []int // along height and width
-	pads    []int // on each side of height and width
+	kernel    [2]int
+	strides   [2]int
+	dilations [2]int
+	begin     [2]int // padding before the first row and column
+	end       [2]int // padding after the last row and column
+	in, out   [2]int // input and output height and width
 }
 
-// readWindow reads strides and pads of a Conv or MaxPool node on an input
-// of shape N x C x H x W. Pads from auto_pad follow the ONNX rule: SAME_*
-// pads so that the output has ceil(input/stride) elements, with the odd
-// element at the end for SAME_UPPER and at the start for SAME_LOWER.
-func readWindow(b *builder, op operation, shape tensor.Shape, kernel []int) (window, error) {
-	strides, _ := intsAttribute(op.attrs, "strides", []int{1, 1})
-	pads, _ := intsAttribute(op.attrs, "pads", []int{0, 0, 0, 0})
-	autoPad, _ := stringAttribute(op.attrs, "auto_pad", "NOTSET")
-	for i, s := range strides {
-		if s < 1 || kernel[i] < 1 {
-			return window{}, fmt.Errorf("strides %v and kernel %v must be positive", strides, kernel)
+// readWindow reads the kernel_shape, strides, dilations, pads, auto_pad and
+// ceil_mode attributes of a Conv or pooling node on an input of the given
+// shape. Pads from auto_pad follow the ONNX rule: SAME_* pads so that the
+// output has ceil(input/stride) elements, with the odd element at the end
+// for SAME_UPPER and at the start for SAME_LOWER.
+func readWindow(op operation, shape []int, kernel []int) (window, error) {
+	var w window
+	if len(shape) != 4 {
+		return w, fmt.Errorf("input %v, expected N x C x H x W (2-D windows only)", shape)
+	}
+	strides, err1 := intsAttribute(op.attrs, "strides", []int{1, 1})
+	dilations, err2 := intsAttribute(op.attrs, "dilations", []int{1, 1})
+	pads, err3 := intsAttribute(op.attrs, "pads", []int{0, 0, 0, 0})
+	autoPad, err4 := stringAttribute(op.attrs, "auto_pad", "NOTSET")
+	ceilMode, err5 := intAttribute(op.attrs, "ceil_mode", 0)
+	if err := firstError(err1, err2, err3, err4, err5); err != nil {
+		return w, err
+	}
+	if len(kernel) != 2 || len(strides) != 2 || len(dilations) != 2 || len(pads) != 4 {
+		return w, fmt.Errorf("kernel %v, strides %v, dilations %v and pads %v, expected 2-D",
+			kernel, strides, dilations, pads)
+	}
+
+	for axis := 0; axis < 2; axis++ {
+		w.kernel[axis], w.strides[axis], w.dilations[axis] =
+			kernel[axis], strides[axis], dilations[axis]
+		w.begin[axis], w.end[axis] = pads[axis], pads[axis+2]
+		w.in[axis] = shape[2+axis]
+		if w.kernel[axis] < 1 || w.strides[axis] < 1 || w.dilations[axis] < 1 {
+			return w, fmt.Errorf("kernel %v, strides %v and dilations %v must be positive",
+				kernel, strides, dilations)
+		}
+		if w.begin[axis] < 0 || w.end[axis] < 0 {
+			return w, fmt.Errorf("negative pads %v", pads)
+		}
+		if err := w.setOutput(axis, autoPad, ceilMode != 0); err != nil {
+			return w, err
 		}
 	}
+	return w, nil
+}
 
-	begin, end := []int{pads[0], pads[1]}, []int{pads[2], pads[3]}
-	for axis := 0; axis < 2; axis++ {
-		size := shape[2+axis]
-		switch autoPad {
-		case "VALID":
-			begin[axis], end[axis] = 0, 0
-		case "SAME_UPPER", "SAME_LOWER":
-			out := (size + strides[axis] - 1) / strides[axis]
-			total := max(0, (out-1)*strides[axis]+kernel[axis]-size)
-			begin[axis], end[axis] = total/2, total-total/2
-			if autoPad == "SAME_LOWER" {
-				begin[axis], end[axis] = end[axis], begin[axis]
+// setOutput sets the output size of one axis, and its pads for auto_pad.
+func (w *window) setOutput(axis int, autoPad string, ceil bool) error {
+	size, stride := w.in[axis], w.strides[axis]
+	extent := (w.kernel[axis]-1)*w.dilations[axis] + 1
+	switch autoPad {
+	case "VALID":
+		w.begin[axis], w.end[axis] = 0, 0
+	case "SAME_UPPER", "SAME_LOWER":
+		out := (size + stride - 1) / stride
+		total := max(0, (out-1)*stride+extent-size)
+		w.begin[axis], w.end[axis] = total/2, total-total/2
+		if autoPad == "SAME_LOWER" {
+			w.begin[axis], w.end[axis] = w.end[axis], w.begin[axis]
+		}
+	case "NOTSET":
+	default:
+		return fmt.Errorf("attribute auto_pad=%q, expected NOTSET, VALID, SAME_UPPER or SAME_LOWER",
+			autoPad)
+	}
+
+	span := size + w.begin[axis] + w.end[axis] - extent
+	if span < 0 {
+		return fmt.Errorf("window of %d elements does not fit an axis of %d padded by %d and %d",
+			extent, size, w.begin[axis], w.end[axis])
+	}
+	out := span/stride + 1
+	if ceil && span%stride != 0 {
+		out++
+		// The last window must start inside the input or the begin pad.
+		if (out-1)*stride >= size+w.begin[axis] {
+			out--
+		}
+	}
+	w.out[axis] = out
+	return nil
+}
+
+// symmetric reports whether the window fits the square kernels of
+// models/internal/ops: equal strides, equal pads on all sides and no
+// dilation.
+func (w window) symmetric() bool {
+	return w.strides[0] == w.strides[1] && w.begin == w.end && w.begin[0] == w.begin[1] &&
+		w.dilations == [2]int{1, 1}
+}
+
+// forEachTap calls visit for every output position (oy, ox) and every tap
+// (ky, kx) of its window that falls inside the input at (iy, ix).
+func (w window) forEachTap(visit func(oy, ox, ky, kx, iy, ix int)) {
+	for oy := 0; oy < w.out[0]; oy++ {
+		for ky := 0; ky < w.kernel[0]; ky++ {
+			iy := oy*w.strides[0] - w.begin[0] + ky*w.dilations[0]
+			if iy < 0 || iy >= w.in[0] {
+				continue
+			}
+			for ox := 0; ox < w.out[1]; ox++ {
+				for kx := 0; kx < w.kernel[1]; kx++ {
+					ix := ox*w.strides[1] - w.begin[1] + kx*w.dilations[1]
+					if ix >= 0 && ix < w.in[1] {
+						visit(oy, ox, ky, kx, iy, ix)
+					}
+				}
 			}
 		}
 	}
-
-	for axis := 0; axis < 2; axis++ {
-		if begin[axis] != end[axis] {
-			// TODO: gorgonia's Conv2d pads both sides alike; asymmetric pads
-			// need an explicit Pad before the window.
-			return window{}, unsupported(op.node, b.opset,
-				"asymmetric pads (begin %v, end %v) on input %v", begin, end, shape)
-		}
-		if begin[axis] < 0 {
-			return window{}, fmt.Errorf("negative pads %v", pads)
-		}
-	}
-	return window{strides: strides, pads: begin}, nil
 }

@@ -1,8 +1,8 @@
 """Writes the small ONNX models the importer's tests load.
 
-unsupported_op.onnx: Conv then Sigmoid (node "squash"), an operator the
-importer does not implement. conv_group.onnx: a Conv node "grouped" with
-group=2. ops.onnx runs a batch of 2x5x5 inputs through the supported
+unsupported_op.onnx: Conv then Hardmax (node "squash"), an operator the
+importer does not implement. conv_auto_pad.onnx: a Conv node "padded"
+with the invalid auto_pad SAME_MIDDLE. ops.onnx runs a batch of 2x5x5 inputs through the supported
 operators with options that mnist-8 does not use. These are Conv with a
 bias and explicit pads, MaxPool with pads, Add of a rank-1 constant,
 Reshape with 0 and -1 from a Constant, MatMul, and Add of a scalar.
@@ -44,7 +44,7 @@ def unsupported_op(path):
     graph = helper.make_graph(
         [
             helper.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[3, 3]),
-            helper.make_node("Sigmoid", ["c"], ["y"], name="squash"),
+            helper.make_node("Hardmax", ["c"], ["y"], name="squash"),
         ],
         "unsupported_op",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 5, 5])],
@@ -54,13 +54,13 @@ def unsupported_op(path):
     save_model(graph, path)
 
 
-def conv_group(path):
+def conv_auto_pad(path):
     graph = helper.make_graph(
-        [helper.make_node("Conv", ["x", "w"], ["y"], name="grouped", group=2)],
-        "conv_group",
+        [helper.make_node("Conv", ["x", "w"], ["y"], name="padded", auto_pad="SAME_MIDDLE")],
+        "conv_auto_pad",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 5])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 5, 5])],
-        [weights("w", [2, 1, 1, 1], 2)],
+        [weights("w", [2, 2, 1, 1], 2)],
     )
     save_model(graph, path)
 
@@ -154,7 +154,7 @@ def double_input(path):
 def main():
     folder = sys.argv[1]
     unsupported_op(os.path.join(folder, "unsupported_op.onnx"))
-    conv_group(os.path.join(folder, "conv_group.onnx"))
+    conv_auto_pad(os.path.join(folder, "conv_auto_pad.onnx"))
     ops(os.path.join(folder, "ops.onnx"))
     normalized(os.path.join(folder, "normalized.onnx"))
     double_input(os.path.join(folder, "double_input.onnx"))
