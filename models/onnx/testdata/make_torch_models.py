@@ -5,8 +5,8 @@ Each family (mlp, resnet, vgg, mobilenet, densenet, vit) is built with a
 fixed seed, put in eval mode and exported by torch.onnx.export at opsets
 11, 13 and 17 with a symbolic batch axis, to FAMILY_opsetN.onnx. The
 models take 3 x 16 x 16 pixels in [0, 1] and give 10 logits. The script
-also writes torch_models.json: 4 seeded input images and, per model, the
-PyTorch logits of the 4-image batch. torch_models_logits.js then runs
+also writes torch_models.json: 4 seeded input images as bytes (pixel =
+byte / 255) and, per model, the PyTorch logits of the 4-image batch. torch_models_logits.js then runs
 every model in ONNX Runtime at batch 1 and 4, checks it against PyTorch
 and writes the reference logits the Go tests read.
 
@@ -37,14 +37,14 @@ class MLP(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.fc1 = nn.Linear(768, 32)
-        self.fc2 = nn.Linear(32, 24, bias=False)
-        self.fc3 = nn.Linear(24, CLASSES)
+        self.fc1 = nn.Linear(768, 12)
+        self.fc2 = nn.Linear(12, 8, bias=False)
+        self.fc3 = nn.Linear(8, CLASSES)
 
     def forward(self, x):
         x = torch.flatten(x, 1)
         x = F.relu(self.fc1(x))
-        x = torch.tanh(self.fc2(x)) + torch.sigmoid(x[:, :24])
+        x = torch.tanh(self.fc2(x)) + torch.sigmoid(x[:, :8])
         return self.fc3(x)
 
 
@@ -238,8 +238,9 @@ def build(name, seed):
 
 def main():
     folder = sys.argv[1]
-    inputs = torch.rand([4] + IMAGE, generator=torch.Generator().manual_seed(7))
-    fixture = {"shape": [4] + IMAGE, "pixels": inputs.flatten().tolist(), "models": {}}
+    pixel_bytes = torch.randint(0, 256, [4] + IMAGE, generator=torch.Generator().manual_seed(7))
+    inputs = pixel_bytes.to(torch.float32) / 255
+    fixture = {"shape": [4] + IMAGE, "bytes": pixel_bytes.flatten().tolist(), "models": {}}
     for seed, name in enumerate(FAMILIES):
         model = build(name, seed)
         with torch.no_grad():
@@ -250,7 +251,7 @@ def main():
                               opset_version=opset, input_names=["pixels"],
                               output_names=["logits"],
                               dynamic_axes={"pixels": {0: "batch"}, "logits": {0: "batch"}})
-            fixture["models"][file] = {"torch": logits.flatten().tolist()}
+            fixture["models"][file] = {"torch": [round(v, 7) for v in logits.flatten().tolist()]}
     with open(os.path.join(folder, "torch_models.json"), "w") as f:
         json.dump(fixture, f)
 
