@@ -188,6 +188,9 @@ func buildLayerNorm(b *builder, op operation, in []*value) (*value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := b.addMoments(op, x, axis, l, epsilon); err != nil {
+		return nil, err
+	}
 	out, err := b.binary(multiplication, normalized, in[1])
 	if err != nil {
 		return nil, err
@@ -198,29 +201,69 @@ func buildLayerNorm(b *builder, op operation, in []*value) (*value, error) {
 	return out, nil
 }
 
+// addMoments stores the optional Mean and InvStdDev outputs of a
+// LayerNormalization: one value per row, with the normalized axes kept at
+// size 1. They have no gradient.
+func (b *builder) addMoments(op operation, x *value, axis int, l rowLayout,
+	epsilon float32) error {
+	shape := append([]int{}, x.shape...)
+	for i := axis; i < len(shape); i++ {
+		shape[i] = 1
+	}
+	for i, name := range op.node.outputs[1:] {
+		if name == "" {
+			continue
+		}
+		inverse := i == 1
+		k := &kernel{
+			name:   []string{"Mean", "InvStdDev"}[i],
+			inputs: [][]int{x.shape},
+			output: shape,
+			forward: func(out []float32, in [][]float32) {
+				row := 0
+				l.forEachRow(func(index []int) {
+					mean, inverseStd := rowMoments(in[0], index, epsilon)
+					out[row] = float32(mean)
+					if inverse {
+						out[row] = float32(inverseStd)
+					}
+					row++
+				})
+			},
+		}
+		v, err := b.apply(k, x)
+		if err != nil {
+			return err
+		}
+		b.values[name] = v
+	}
+	return nil
+}
+
+// rowMoments returns the mean and 1/sqrt(variance + epsilon) of a row.
+func rowMoments(x []float32, index []int, epsilon float32) (float64, float64) {
+	var mean, variance float64
+	for _, j := range index {
+		mean += float64(x[j])
+	}
+	mean /= float64(len(index))
+	for _, j := range index {
+		d := float64(x[j]) - mean
+		variance += d * d
+	}
+	variance /= float64(len(index))
+	return mean, 1 / math.Sqrt(variance+float64(epsilon))
+}
+
 // normalizeKernel maps each row to (x - mean) / sqrt(variance + epsilon).
 func normalizeKernel(shape []int, l rowLayout, epsilon float32) *kernel {
-	// moments returns the mean and 1/sqrt(variance + epsilon) of a row.
-	moments := func(x []float32, index []int) (float64, float64) {
-		var mean, variance float64
-		for _, j := range index {
-			mean += float64(x[j])
-		}
-		mean /= float64(len(index))
-		for _, j := range index {
-			d := float64(x[j]) - mean
-			variance += d * d
-		}
-		variance /= float64(len(index))
-		return mean, 1 / math.Sqrt(variance+float64(epsilon))
-	}
 	return &kernel{
 		name:   "LayerNormalization",
 		inputs: [][]int{shape},
 		output: shape,
 		forward: func(out []float32, in [][]float32) {
 			l.forEachRow(func(index []int) {
-				mean, inverse := moments(in[0], index)
+				mean, inverse := rowMoments(in[0], index, epsilon)
 				for _, j := range index {
 					out[j] = float32((float64(in[0][j]) - mean) * inverse)
 				}
@@ -228,7 +271,7 @@ func normalizeKernel(shape []int, l rowLayout, epsilon float32) *kernel {
 		},
 		backward: func(_ int, dx []float32, in [][]float32, out, dy []float32) {
 			l.forEachRow(func(index []int) {
-				_, inverse := moments(in[0], index)
+				_, inverse := rowMoments(in[0], index, epsilon)
 				var meanDy, meanDyXhat float64
 				for _, j := range index {
 					meanDy += float64(dy[j])

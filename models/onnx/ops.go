@@ -14,6 +14,10 @@ type opSpec struct {
 	// minInputs and maxInputs bound the number of node inputs.
 	minInputs, maxInputs int
 
+	// maxOutputs bounds the number of node outputs; 0 means 1. The build
+	// function stores any output after the first itself.
+	maxOutputs int
+
 	// attributes lists the attribute names the builder reads; any other
 	// attribute is rejected.
 	attributes []string
@@ -84,7 +88,7 @@ var operators = map[string]opSpec{
 	"GlobalAveragePool":  {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildGlobalAveragePool},
 	"GlobalMaxPool":      {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildGlobalMaxPool},
 	"Identity":           {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildIdentity},
-	"LayerNormalization": {minOpset: 17, minInputs: 2, maxInputs: 3, attributes: []string{"axis", "epsilon", "stash_type"}, build: buildLayerNorm},
+	"LayerNormalization": {minOpset: 17, minInputs: 2, maxInputs: 3, maxOutputs: 3, attributes: []string{"axis", "epsilon", "stash_type"}, build: buildLayerNorm},
 	"LeakyRelu":          {minOpset: 6, minInputs: 1, maxInputs: 1, attributes: []string{"alpha"}, build: buildLeakyRelu},
 	"Log":                unary(logarithm),
 	"LogSoftmax":         {minOpset: 1, minInputs: 1, maxInputs: 1, attributes: []string{"axis"}, build: buildLogSoftmax},
@@ -172,8 +176,9 @@ func checkNodes(info *modelInfo) error {
 			return unsupported(node, info.opset, "%d inputs, expected %d to %d",
 				len(node.inputs), spec.minInputs, spec.maxInputs)
 		}
-		if len(node.outputs) != 1 {
-			return unsupported(node, info.opset, "%d outputs, expected 1", len(node.outputs))
+		if len(node.outputs) < 1 || len(node.outputs) > max(spec.maxOutputs, 1) {
+			return unsupported(node, info.opset, "%d outputs, expected 1 to %d",
+				len(node.outputs), max(spec.maxOutputs, 1))
 		}
 	}
 	return nil
