@@ -57,10 +57,10 @@ type ZooMember struct {
 }
 
 // DefaultZoo returns the default zoo for images of shape input (C x H x W)
-// and classes: six families of different depth, width, activation and
-// pooling (an MLP, SmallCNN, VGG-11 at width 0.25, ResNet-8, a wide and
-// shallow CNN and a GELU CNN with average pooling), each with its own seed
-// and trained with Adam for DefaultZooEpochs epochs on the first
+// and classes. Its six families differ in depth, width, activation and
+// pooling: an MLP, SmallCNN, VGG-11 at width 0.25, ResNet-8, a wide and
+// shallow CNN and a GELU CNN with average pooling. Each member has its own
+// seed and trains with Adam for DefaultZooEpochs epochs on the first
 // DefaultZooTrainImages images.
 func DefaultZoo(input []int, classes int) ([]ZooMember, error) {
 	vgg, err := models.VGG11(input, classes, 0.25)
@@ -188,9 +188,12 @@ func BuildZoo(opts ZooOptions, rep Reporter) (*ZooManifest, error) {
 			return nil, fmt.Errorf("zoo member %s: %w", member.Name, err)
 		}
 		manifest.Members = append(manifest.Members, entry)
-	}
-	if err := WriteZooManifest(opts.Dir, manifest); err != nil {
-		return nil, err
+
+		// The manifest is rewritten after every member, so that a stopped
+		// run leaves one that lists the members finished so far.
+		if err := WriteZooManifest(opts.Dir, manifest); err != nil {
+			return nil, err
+		}
 	}
 	return manifest, nil
 }
@@ -553,9 +556,9 @@ func trackOf(name string) (k int, rest string, ok bool) {
 	return k, rest, true
 }
 
-// LoadCheckpointModel rebuilds the model of a checkpoint: one Train wrote
-// (an architecture BuildModel knows) or a zoo member (a backbone rebuilt
-// from the spec in the header).
+// LoadCheckpointModel rebuilds the model of a checkpoint. A checkpoint
+// that Train wrote names an architecture that BuildModel accepts. A zoo
+// member's backbone is rebuilt from the spec in the header.
 func LoadCheckpointModel(path string) (*models.Model, models.CheckpointMeta, error) {
 	checkpoint, err := models.LoadCheckpoint(path)
 	if err != nil {
