@@ -44,7 +44,7 @@ func (g *graph) add(op, base string, inputs []string, attrs ...attribute) string
 func (g *graph) param(p *models.Param) (string, error) {
 	values, ok := p.Value.Data().([]float32)
 	if !ok {
-		return "", fmt.Errorf("parameter %s holds %T, want float32 values", p.Name, p.Value.Data())
+		return "", fmt.Errorf("parameter %s has values of type %T, want []float32", p.Name, p.Value.Data())
 	}
 	shape := []int(p.Value.Shape())
 	if size := p.Value.Shape().TotalSize(); len(values) != size {

@@ -186,14 +186,14 @@ func (g *graph) pool(op string, l models.Layer, prefix, x string) string {
 func (g *graph) batchNorm(prefix, x string, c layerCursors) (string, error) {
 	names := make([]string, 0, 5)
 	names = append(names, x)
-	for _, taken := range []struct {
+	for _, input := range []struct {
 		cursor *paramCursor
 		suffix string
 	}{
 		{c.params, "weight"}, {c.params, "bias"},
 		{c.buffers, "running_mean"}, {c.buffers, "running_var"},
 	} {
-		p, err := taken.cursor.take(prefix + "." + taken.suffix)
+		p, err := input.cursor.take(prefix + "." + input.suffix)
 		if err != nil {
 			return "", fmt.Errorf("batchnorm: %w", err)
 		}
@@ -207,11 +207,11 @@ func (g *graph) batchNorm(prefix, x string, c layerCursors) (string, error) {
 		floatAttr("epsilon", models.BatchNormEps)), nil
 }
 
-// basicBlock adds the residual block: conv1, bn1, activation, conv2, bn2,
-// plus the skip connection (identity, or a 1x1 strided conv and BatchNorm
-// when the shape changes; none with NoSkip), then the activation. The
-// parameter order is the one models stores: conv1, bn1, conv2, bn2, then
-// the projection's conv and BatchNorm.
+// basicBlock adds the residual block: conv1, bn1, activation, conv2 and
+// bn2, plus the skip connection, then the activation. The skip connection
+// is the identity, or a 1x1 strided conv and BatchNorm when the shape
+// changes, and is left out with NoSkip. Parameters are taken in the order
+// models stores them: conv1, bn1, conv2, bn2, then the projection's.
 func (g *graph) basicBlock(l models.Layer, prefix string, in []int, x string,
 	c layerCursors) (string, error) {
 
