@@ -124,7 +124,7 @@ func scaleKernel(shape []int, scale float32) *kernel {
 // add builds one operation and stores its output under the output's name.
 func (b *builder) add(op operation) error {
 	inputs := make([]*value, len(op.node.inputs))
-	given := 0
+	present := 0
 	for i, name := range op.node.inputs {
 		if name == "" {
 			// An empty name marks an optional input that is left out.
@@ -136,10 +136,10 @@ func (b *builder) add(op operation) error {
 				"nor the output of an earlier node", name)
 		}
 		inputs[i] = v
-		given++
+		present++
 	}
-	if given < op.spec.minInputs {
-		return fmt.Errorf("%d inputs given, expected at least %d", given, op.spec.minInputs)
+	if present < op.spec.minInputs {
+		return fmt.Errorf("%d inputs present, expected at least %d", present, op.spec.minInputs)
 	}
 
 	out, err := op.spec.build(b, op, inputs)

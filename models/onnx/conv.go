@@ -11,8 +11,8 @@ import (
 
 // buildConv adds a 2-D convolution. Group 1 with equal strides, equal pads
 // on all sides and no dilation runs on the fast Conv2D of
-// models/internal/ops; any other geometry, grouped and depthwise
-// convolutions included, runs as plain loops.
+// models/internal/ops. Any other geometry runs as plain loops, grouped and
+// depthwise convolutions included.
 func buildConv(b *builder, op operation, in []*value) (*value, error) {
 	x, weights := in[0], in[1]
 	xs, ws := x.shape, weights.shape
@@ -78,9 +78,9 @@ func convKernel(xs, ws []int, group int, w window, hasBias bool) *kernel {
 	taps := ws[2] * ws[3]
 	out := []int{batch, outChannels, w.out[0], w.out[1]}
 
-	// each calls visit for every product of an input and a weight element
-	// with the flat indices of the input, the weight and the output.
-	each := func(visit func(xi, wi, yi int)) {
+	// forEachProduct calls visit for every product of an input and a weight
+	// element with the flat indices of the input, the weight and the output.
+	forEachProduct := func(visit func(xi, wi, yi int)) {
 		for n := 0; n < batch; n++ {
 			for m := 0; m < outChannels; m++ {
 				g := m / groupOut
@@ -103,7 +103,7 @@ func convKernel(xs, ws []int, group int, w window, hasBias bool) *kernel {
 		forward: func(y []float32, in [][]float32) {
 			clear(y)
 			x, weights := in[0], in[1]
-			each(func(xi, wi, yi int) { y[yi] += x[xi] * weights[wi] })
+			forEachProduct(func(xi, wi, yi int) { y[yi] += x[xi] * weights[wi] })
 			if hasBias {
 				addChannelBias(y, in[2], batch, outChannels, outPlane)
 			}
@@ -112,9 +112,9 @@ func convKernel(xs, ws []int, group int, w window, hasBias bool) *kernel {
 			x, weights := in[0], in[1]
 			switch i {
 			case 0:
-				each(func(xi, wi, yi int) { dx[xi] += dy[yi] * weights[wi] })
+				forEachProduct(func(xi, wi, yi int) { dx[xi] += dy[yi] * weights[wi] })
 			case 1:
-				each(func(xi, wi, yi int) { dx[wi] += dy[yi] * x[xi] })
+				forEachProduct(func(xi, wi, yi int) { dx[wi] += dy[yi] * x[xi] })
 			case 2:
 				for j, g := range dy {
 					dx[(j/outPlane)%outChannels] += g

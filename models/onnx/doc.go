@@ -1,25 +1,36 @@
 // Package onnx imports ONNX classifiers as models.Classifier and
 // models.Differentiable. github.com/owulveryck/onnx-go decodes the file
 // into this package's backend, which records each node, and the package
-// builds a gorgonia graph for one image from those nodes, so imported
-// models give input gradients to attacks.
+// builds a gorgonia graph from those nodes, so imported models give input
+// gradients to attacks.
 //
-// Supported operators of the default domain:
-//   - Conv and MaxPool: 2-D, symmetric padding, dilations 1; Conv with
-//     group 1, MaxPool with ceil_mode 0 and no Indices output.
-//   - Add, Sub, Mul, Div: numpy broadcasting up to rank 4.
-//   - MatMul (two matrices) and Gemm.
-//   - BatchNormalization (inference, statistics from initializers),
-//     GlobalAveragePool, Relu, Identity, Dropout (the identity).
-//   - Reshape (target shape from an initializer or Constant), Flatten,
-//     Constant (its value attribute).
+// Supported operators of the default domain, opsets 7 to 17 as PyTorch's
+// exporter writes them:
+//   - Conv (2-D, any pads, strides, dilations and groups, so depthwise
+//     convolutions too), MaxPool and AveragePool (2-D, pads, ceil_mode,
+//     count_include_pad), GlobalAveragePool, GlobalMaxPool.
+//   - Gemm (transA, transB, alpha, beta, optional C) and MatMul with
+//     numpy's rules (vectors, and broadcast batch axes as in attention).
+//   - Add, Sub, Mul, Div, Pow with numpy broadcasting of any rank; Relu,
+//     LeakyRelu, Clip (ReLU6), Sigmoid, Tanh, Erf (GELU), Sqrt, Exp, Log,
+//     Neg, Abs, Reciprocal.
+//   - BatchNormalization (inference), LayerNormalization, Softmax and
+//     LogSoftmax (with the axis rule of the model's opset), ReduceMean and
+//     ReduceSum.
+//   - Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Slice, Gather (with
+//     constant indices), Concat, Expand, Pad (constant, reflect and edge).
+//   - Shape, ConstantOfShape, Constant, Cast, Identity, Dropout (the
+//     identity).
 //
-// Any other operator, attribute or shape fails when the model is loaded,
-// with an *UnsupportedError that names the operator, the node and the
-// opset.
+// Values known at load time, such as a Reshape's target computed by Shape,
+// Gather, Unsqueeze and Concat, are folded to constants while the graph is
+// built for a given batch size. Any operator, attribute or shape that the
+// package cannot build fails when the model is loaded, with an
+// *UnsupportedError that names the operator, the node and the opset.
 //
-// The graph is built for a batch of one, as models such as mnist-8 fix
-// their batch size in a Reshape; Logits and InputGradient run a batch image
-// by image. MNIST8 returns the ONNX Model Zoo's MNIST network, which ships
-// inside the package.
+// When the model's batch axis is symbolic, a batch runs through one graph
+// built and cached for its size. Models that fix the batch at 1, such as
+// mnist-8 or a model whose Reshape target starts with 1, run image by image.
+// MNIST8 returns the ONNX Model Zoo's MNIST network, which ships inside the
+// package.
 package onnx

@@ -115,8 +115,8 @@ func matMulKernel(xs, ys []int) (*kernel, error) {
 // buildGemm computes alpha * A' * B' + beta * C, where A' and B' are A and
 // B transposed when transA and transB are set, and C broadcasts. With a
 // constant B and a constant C of one row or none, it runs as the Linear op
-// of models/internal/ops with alpha and beta folded into the constants;
-// otherwise it runs as MatMul, Mul and Add.
+// of models/internal/ops, with alpha and beta folded into the constants.
+// Otherwise it runs as MatMul, Mul and Add.
 func buildGemm(b *builder, op operation, in []*value) (*value, error) {
 	a, bm := in[0], in[1]
 	if len(a.shape) != 2 || len(bm.shape) != 2 {

@@ -19,7 +19,7 @@ const maxBatch = 32
 // batch runs through one graph built for its size (up to maxBatch images,
 // larger batches in chunks) and cached for later batches of that size.
 // A model whose graph fixes the batch at 1, such as mnist-8 with its
-// Reshape to 1 x 256, runs image by image; both give the same logits. No
+// Reshape to 1 x 256, runs image by image, with the same logits. No
 // value is kept from one pass to the next. A Model is safe for concurrent
 // use; its passes run one at a time.
 type Model struct {

@@ -73,9 +73,9 @@ func (l rowLayout) forEachRow(visit func(index []int)) {
 	}
 }
 
-// softmaxLayout returns the rows of Softmax and LogSoftmax: before opset 13
+// softmaxLayout returns the rows of Softmax and LogSoftmax. Before opset 13
 // the input is read as a matrix whose rows span the axes from axis on
-// (default 1); from opset 13 on rows run along axis alone (default -1).
+// (default 1). From opset 13 on, rows run along axis alone (default -1).
 func softmaxLayout(op operation, shape []int, opset int64) (rowLayout, error) {
 	def := -1
 	if opset < 13 {
@@ -202,7 +202,7 @@ func buildLayerNorm(b *builder, op operation, in []*value) (*value, error) {
 }
 
 // addMoments stores the optional Mean and InvStdDev outputs of a
-// LayerNormalization: one value per row, with the normalized axes kept at
+// LayerNormalization: one value per row, with the normalized axes keptShape at
 // size 1. They have no gradient.
 func (b *builder) addMoments(op operation, x *value, axis int, l rowLayout,
 	epsilon float32) error {
@@ -336,21 +336,21 @@ func (b *builder) reduce(name string, x *value, axes []int, keepDims, mean bool)
 		}
 		reduced[axis] = true
 	}
-	var shape, kept []int
+	var shape, keptShape []int
 	for axis, d := range x.shape {
 		switch {
 		case !reduced[axis]:
 			shape = append(shape, d)
-			kept = append(kept, d)
+			keptShape = append(keptShape, d)
 		case keepDims:
 			shape = append(shape, 1)
-			kept = append(kept, 1)
+			keptShape = append(keptShape, 1)
 		default:
-			kept = append(kept, 1)
+			keptShape = append(keptShape, 1)
 		}
 	}
 	// target[i] is the output element that input element i adds to.
-	target := broadcastIndex(kept, x.shape)
+	target := broadcastIndex(keptShape, x.shape)
 	count := float32(size(x.shape) / max(size(shape), 1))
 	if !mean || count == 0 {
 		count = 1

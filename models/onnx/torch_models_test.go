@@ -159,3 +159,40 @@ func TestTorchModelsInputGradient(t *testing.T) {
 		})
 	}
 }
+
+// TestBakedBatchFallsBackToOneImage loads a model whose batch axis is
+// symbolic but whose Reshape fixes the batch at 1: a batch must run image
+// by image and give x * w for each flattened image.
+func TestBakedBatchFallsBackToOneImage(t *testing.T) {
+	m, err := Load(filepath.Join("testdata", "baked_batch.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pixels := make([]float32, 3*16)
+	for i := range pixels {
+		pixels[i] = float32(i%7) / 7
+	}
+	x := tensor.New(tensor.WithShape(3, 1, 4, 4), tensor.WithBacking(pixels))
+	logits, err := m.Logits(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.perImage {
+		t.Error("a batch of 3 ran as one graph, expected image by image")
+	}
+
+	w := m.net.constants["w"].Data().([]float32) // 16 x 3
+	got := logits.Data().([]float32)
+	for i := 0; i < 3; i++ {
+		for j := 0; j < 3; j++ {
+			var want float32
+			for k := 0; k < 16; k++ {
+				want += pixels[i*16+k] * w[k*3+j]
+			}
+			if d := got[i*3+j] - want; d > 1e-5 || d < -1e-5 {
+				t.Errorf("image %d logit %d = %g, expected %g", i, j, got[i*3+j], want)
+			}
+		}
+	}
+	checkGradient(t, m, x, []int{0, 1, 2})
+}

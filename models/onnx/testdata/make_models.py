@@ -10,7 +10,9 @@ normalized.onnx has the operators of typical PyTorch exports: Constant,
 Sub, Div, Conv, BatchNormalization, Relu, Identity, Mul, MaxPool,
 Flatten, Gemm with and without a bias, GlobalAveragePool and Dropout.
 ops_logits.js computes the reference outputs of both. double_input.onnx
-takes float64 pixels, which the importer rejects.
+takes float64 pixels, which the importer rejects. baked_batch.onnx
+declares a symbolic batch axis but reshapes to 1 x 16, so it only runs
+one image at a time.
 
 Run from the repository root with Debian's python3-onnx 1.12:
 
@@ -141,6 +143,21 @@ def normalized(path):
     save_model(graph, path)
 
 
+def baked_batch(path):
+    shape = numpy_helper.from_array(np.array([1, 16], dtype=np.int64), "shape")
+    graph = helper.make_graph(
+        [
+            helper.make_node("Reshape", ["x", "shape"], ["flat"], name="flatten_one"),
+            helper.make_node("MatMul", ["flat", "w"], ["y"], name="dense"),
+        ],
+        "baked_batch",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 1, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])],
+        [shape, weights("w", [16, 3], 16)],
+    )
+    save_model(graph, path)
+
+
 def double_input(path):
     graph = helper.make_graph(
         [helper.make_node("Flatten", ["x"], ["y"], name="flatten")],
@@ -158,6 +175,7 @@ def main():
     ops(os.path.join(folder, "ops.onnx"))
     normalized(os.path.join(folder, "normalized.onnx"))
     double_input(os.path.join(folder, "double_input.onnx"))
+    baked_batch(os.path.join(folder, "baked_batch.onnx"))
 
 
 if __name__ == "__main__":
