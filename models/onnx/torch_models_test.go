@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"math"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -144,18 +145,33 @@ func mapKeys[V any](m map[int]V) []int {
 }
 
 // TestTorchModelsInputGradient checks the input gradient of a batch
-// against finite differences on the models with attention, depthwise
-// convolutions and padding.
+// against finite differences on one export of each family, and checks
+// that a second call gives the same gradient.
 func TestTorchModelsInputGradient(t *testing.T) {
 	fixture := loadTorchFixture(t)
 	x := fixture.batch()
-	for _, file := range []string{"vit_opset17.onnx", "mobilenet_opset11.onnx", "vgg_opset13.onnx"} {
+	files := []string{"vit_opset11.onnx", "vit_opset17.onnx", "mobilenet_opset11.onnx",
+		"vgg_opset13.onnx", "densenet_opset13.onnx", "resnet_opset17.onnx", "mlp_opset13.onnx"}
+	for _, file := range files {
 		t.Run(file, func(t *testing.T) {
 			m, err := Load(filepath.Join("testdata", file))
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkGradient(t, m, x, []int{3, 1, 4, 1})
+			labels := []int{3, 1, 4, 1}
+			checkGradient(t, m, x, labels)
+
+			first, _, err := m.InputGradient(x, labels)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, _, err := m.InputGradient(x, labels)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(first.Data().([]float32), again.Data().([]float32)) {
+				t.Error("a second InputGradient call gave a different gradient")
+			}
 		})
 	}
 }
@@ -195,4 +211,61 @@ func TestBakedBatchFallsBackToOneImage(t *testing.T) {
 		}
 	}
 	checkGradient(t, m, x, []int{0, 1, 2})
+}
+
+// TestTorchModelsDirectionalDerivative compares the gradient's projection
+// on its own direction (the gradient scaled to a largest entry of 1) with
+// the central finite difference of the summed loss along it, which
+// involves every pixel at once.
+func TestTorchModelsDirectionalDerivative(t *testing.T) {
+	fixture := loadTorchFixture(t)
+	x := fixture.batch()
+	labels := []int{3, 1, 4, 1}
+	for _, file := range fixture.files() {
+		t.Run(file, func(t *testing.T) {
+			m, err := Load(filepath.Join("testdata", file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			grad, _, err := m.InputGradient(x, labels)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pixels := x.Data().([]float32)
+			gradients := grad.Data().([]float32)
+			largest := 0.0
+			for _, g := range gradients {
+				largest = math.Max(largest, math.Abs(float64(g)))
+			}
+			direction := make([]float32, len(pixels))
+			projection := 0.0
+			for i, g := range gradients {
+				direction[i] = float32(float64(g) / largest)
+				projection += float64(g) * float64(direction[i])
+			}
+
+			const step = 1e-3
+			loss := func(sign float32) float64 {
+				moved := make([]float32, len(pixels))
+				for i, p := range pixels {
+					moved[i] = p + sign*step*direction[i]
+				}
+				batch := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.WithBacking(moved))
+				_, losses, err := m.InputGradient(batch, labels)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum := 0.0
+				for _, l := range losses {
+					sum += float64(l)
+				}
+				return sum
+			}
+			numeric := (loss(1) - loss(-1)) / (2 * step)
+			t.Logf("directional derivative %.6g, finite difference %.6g", projection, numeric)
+			if math.Abs(numeric-projection) > 1e-3+0.01*math.Abs(numeric) {
+				t.Errorf("directional derivative %g, finite difference %g", projection, numeric)
+			}
+		})
+	}
 }
