@@ -269,7 +269,7 @@ func buildGlobalAveragePool(b *builder, op operation, in []*value) (*value, erro
 	for axis := 2; axis < len(shape); axis++ {
 		axes = append(axes, axis)
 	}
-	return b.reduce("GlobalAveragePool", in[0], axes, true, true)
+	return b.reduce("GlobalAveragePool", reduceMean, in[0], axes, true)
 }
 
 // buildGlobalMaxPool keeps the largest value of each channel.

@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/mmatransfer/mma/models/internal/ops"
 )
@@ -156,26 +157,41 @@ func (b *builder) binary(fn binaryFunc, x, y *value) (*value, error) {
 		return &value{shape: shape, ints: out}, nil
 	}
 
+	if slices.Equal(x.shape, y.shape) {
+		// Equal shapes need no index maps, which would cost an int per
+		// element.
+		xs, ys = nil, nil
+	}
 	k := &kernel{
 		name:   fn.name,
 		inputs: [][]int{x.shape, y.shape},
 		output: shape,
 		forward: func(out []float32, in [][]float32) {
 			a, c := in[0], in[1]
+			if xs == nil {
+				for i := range out {
+					out[i] = fn.f(a[i], c[i])
+				}
+				return
+			}
 			for i := range out {
 				out[i] = fn.f(a[xs[i]], c[ys[i]])
 			}
 		},
 		backward: func(input int, dx []float32, in [][]float32, out, dy []float32) {
 			a, c := in[0], in[1]
-			if input == 0 {
+			derivative, index := fn.dx, xs
+			if input == 1 {
+				derivative, index = fn.dy, ys
+			}
+			if index == nil {
 				for i, g := range dy {
-					dx[xs[i]] += g * fn.dx(a[xs[i]], c[ys[i]], out[i])
+					dx[i] = g * derivative(a[i], c[i], out[i])
 				}
 				return
 			}
 			for i, g := range dy {
-				dx[ys[i]] += g * fn.dy(a[xs[i]], c[ys[i]], out[i])
+				dx[index[i]] += g * derivative(a[xs[i]], c[ys[i]], out[i])
 			}
 		},
 	}

@@ -288,45 +288,51 @@ func normalizeKernel(shape []int, l rowLayout, epsilon float32) *kernel {
 	}
 }
 
-func buildReduceMean(b *builder, op operation, in []*value) (*value, error) {
-	return buildReduce(b, op, in, true)
-}
+// reduction is how a reduce operator combines the elements it reduces.
+type reduction int
 
-func buildReduceSum(b *builder, op operation, in []*value) (*value, error) {
-	return buildReduce(b, op, in, false)
-}
+const (
+	reduceSum reduction = iota
+	reduceMean
+	reduceMax
+	reduceMin
+)
 
-// buildReduce reads the axes (an attribute, or an input from opset 13 for
-// ReduceSum and 18 for ReduceMean), keepdims (default 1) and
-// noop_with_empty_axes (default 0: no axes means all axes).
-func buildReduce(b *builder, op operation, in []*value, mean bool) (*value, error) {
-	inputOpset := int64(18)
-	if !mean {
-		inputOpset = 13
-	}
-	axes, ok, err := axesOf(op, in, 1, inputOpset, b.opset)
-	if err != nil {
-		return nil, err
-	}
-	keepDims, err1 := intAttribute(op.attrs, "keepdims", 1)
-	noop, err2 := intAttribute(op.attrs, "noop_with_empty_axes", 0)
-	if err := firstError(err1, err2); err != nil {
-		return nil, err
-	}
-	if (!ok || len(axes) == 0) && noop != 0 {
-		return in[0], nil
-	}
-	if !ok || len(axes) == 0 {
-		axes = nil
-		for axis := range in[0].shape {
-			axes = append(axes, axis)
+// reduceBuilder returns the build function of a reduce operator. It reads
+// the axes (an attribute, or an input from opset 13 for ReduceSum and 18
+// for the others), keepdims (default 1) and noop_with_empty_axes (default
+// 0: no axes means all axes).
+func reduceBuilder(kind reduction) func(*builder, operation, []*value) (*value, error) {
+	return func(b *builder, op operation, in []*value) (*value, error) {
+		inputOpset := int64(18)
+		if kind == reduceSum {
+			inputOpset = 13
 		}
+		axes, ok, err := axesOf(op, in, 1, inputOpset, b.opset)
+		if err != nil {
+			return nil, err
+		}
+		keepDims, err1 := intAttribute(op.attrs, "keepdims", 1)
+		noop, err2 := intAttribute(op.attrs, "noop_with_empty_axes", 0)
+		if err := firstError(err1, err2); err != nil {
+			return nil, err
+		}
+		if (!ok || len(axes) == 0) && noop != 0 {
+			return in[0], nil
+		}
+		if !ok || len(axes) == 0 {
+			axes = nil
+			for axis := range in[0].shape {
+				axes = append(axes, axis)
+			}
+		}
+		return b.reduce(op.node.opType, kind, in[0], axes, keepDims != 0)
 	}
-	return b.reduce(op.node.opType, in[0], axes, keepDims != 0, mean)
 }
 
-// reduce sums or averages x over axes.
-func (b *builder) reduce(name string, x *value, axes []int, keepDims, mean bool) (*value, error) {
+// reduce combines the elements of x along axes.
+func (b *builder) reduce(name string, kind reduction, x *value, axes []int,
+	keepDims bool) (*value, error) {
 	rank := len(x.shape)
 	reduced := make([]bool, rank)
 	for _, a := range axes {
@@ -349,11 +355,11 @@ func (b *builder) reduce(name string, x *value, axes []int, keepDims, mean bool)
 			keptShape = append(keptShape, 1)
 		}
 	}
-	// target[i] is the output element that input element i adds to.
+	// target[i] is the output element that input element i goes to.
 	target := broadcastIndex(keptShape, x.shape)
-	count := float32(size(x.shape) / max(size(shape), 1))
-	if !mean || count == 0 {
-		count = 1
+	count := float32(1)
+	if kind == reduceMean && size(shape) > 0 {
+		count = float32(size(x.shape) / size(shape))
 	}
 
 	k := &kernel{
@@ -361,6 +367,10 @@ func (b *builder) reduce(name string, x *value, axes []int, keepDims, mean bool)
 		inputs: [][]int{x.shape},
 		output: shape,
 		forward: func(out []float32, in [][]float32) {
+			if kind == reduceMax || kind == reduceMin {
+				extremes(out, in[0], target, kind == reduceMax)
+				return
+			}
 			sums := make([]float64, len(out))
 			for i, v := range in[0] {
 				sums[target[i]] += float64(v)
@@ -369,11 +379,36 @@ func (b *builder) reduce(name string, x *value, axes []int, keepDims, mean bool)
 				out[i] = float32(s / float64(count))
 			}
 		},
-		backward: func(_ int, dx []float32, _ [][]float32, _, dy []float32) {
-			for i := range dx {
-				dx[i] = dy[target[i]] / count
+		backward: func(_ int, dx []float32, in [][]float32, out, dy []float32) {
+			if kind == reduceSum || kind == reduceMean {
+				for i := range dx {
+					dx[i] = dy[target[i]] / count
+				}
+				return
+			}
+			// The gradient goes to the first extreme element only.
+			routed := make([]bool, len(out))
+			for i, v := range in[0] {
+				o := target[i]
+				if !routed[o] && v == out[o] {
+					routed[o] = true
+					dx[i] = dy[o]
+				}
 			}
 		},
 	}
 	return b.apply(k, x)
+}
+
+// extremes writes into out the largest (or smallest) element of x that
+// goes to each output element.
+func extremes(out, x []float32, target []int, largest bool) {
+	seen := make([]bool, len(out))
+	for i, v := range x {
+		o := target[i]
+		if !seen[o] || largest && v > out[o] || !largest && v < out[o] {
+			out[o] = v
+			seen[o] = true
+		}
+	}
 }

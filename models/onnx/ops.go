@@ -104,8 +104,10 @@ var operators = map[string]opSpec{
 	"Pad":        {minOpset: 2, minInputs: 1, maxInputs: 4, attributes: []string{"mode", "pads", "value"}, check: checkPad, build: buildPad},
 	"Pow":        binary(power),
 	"Reciprocal": unary(reciprocal),
-	"ReduceMean": {minOpset: 1, minInputs: 1, maxInputs: 2, attributes: reduceAttributes, build: buildReduceMean},
-	"ReduceSum":  {minOpset: 1, minInputs: 1, maxInputs: 2, attributes: reduceAttributes, build: buildReduceSum},
+	"ReduceMax":  reduce(reduceMax),
+	"ReduceMean": reduce(reduceMean),
+	"ReduceMin":  reduce(reduceMin),
+	"ReduceSum":  reduce(reduceSum),
 	"Relu":       {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildRelu},
 	"Reshape":    {minOpset: 5, minInputs: 2, maxInputs: 2, attributes: []string{"allowzero"}, build: buildReshape},
 	"Shape":      {minOpset: 1, minInputs: 1, maxInputs: 1, attributes: []string{"start", "end"}, build: buildShape},
@@ -123,6 +125,12 @@ var operators = map[string]opSpec{
 // unary returns the spec of an element-wise operator of one input.
 func unary(fn unaryFunc) opSpec {
 	return opSpec{minOpset: 6, minInputs: 1, maxInputs: 1, build: unaryBuilder(fn)}
+}
+
+// reduce returns the spec of a reduce operator.
+func reduce(kind reduction) opSpec {
+	return opSpec{minOpset: 1, minInputs: 1, maxInputs: 2, attributes: reduceAttributes,
+		build: reduceBuilder(kind)}
 }
 
 // binary returns the spec of an element-wise operator with numpy
