@@ -1,11 +1,13 @@
 package onnx
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	onnxgo "github.com/owulveryck/onnx-go"
@@ -93,7 +95,7 @@ func TestONNXNodeConformance(t *testing.T) {
 	total = len(entries) - skipped
 	passed = total - len(failures)
 	t.Logf("%d of %d node tests ran (%d skipped: unclaimed operators or other element "+
-		"types); %d passed", total, len(entries), skipped, passed)
+		"types or empty tensors); %d passed", total, len(entries), skipped, passed)
 	if len(failures) > 0 && os.Getenv("ONNX_CONFORMANCE_STRICT") != "" {
 		t.Errorf("%d node tests failed", len(failures))
 	}
@@ -147,7 +149,12 @@ func runNodeTest(dir string) (r nodeTestResult) {
 	}
 	sets, _ := filepath.Glob(filepath.Join(dir, "test_data_set_*"))
 	for _, set := range sets {
-		if err := runDataSet(net, info, set); err != nil {
+		err := runDataSet(net, info, set)
+		if errors.Is(err, errEmptyTensor) {
+			r.skipped = err.Error()
+			return r
+		}
+		if err != nil {
 			r.failure = fmt.Sprintf("%s: %v", filepath.Base(set), err)
 			return r
 		}
@@ -257,6 +264,10 @@ func compareOutput(name string, shape []int, got []float32, want tensor.Tensor) 
 	return nil
 }
 
+// errEmptyTensor marks a test tensor with no elements, which onnx-go
+// v0.5.0 cannot decode and gorgonia's tensors cannot hold.
+var errEmptyTensor = errors.New("empty tensor")
+
 // readTensorProto decodes a serialized TensorProto file.
 func readTensorProto(path string) (tensor.Tensor, error) {
 	data, err := os.ReadFile(path)
@@ -264,6 +275,9 @@ func readTensorProto(path string) (tensor.Tensor, error) {
 		return nil, err
 	}
 	t, err := onnxgo.NewTensor(data)
+	if err != nil && strings.Contains(err.Error(), "No data found") {
+		return nil, fmt.Errorf("%s: %w", path, errEmptyTensor)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", path, err)
 	}

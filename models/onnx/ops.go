@@ -79,6 +79,7 @@ var operators = map[string]opSpec{
 		attributes: []string{"is_test", "ratio", "seed"},
 		build:      buildDropout,
 	},
+	"Elu":                {minOpset: 6, minInputs: 1, maxInputs: 1, attributes: []string{"alpha"}, build: buildElu},
 	"Erf":                unary(errorFunction),
 	"Exp":                unary(exponential),
 	"Expand":             {minOpset: 8, minInputs: 2, maxInputs: 2, build: buildExpand},
@@ -87,6 +88,8 @@ var operators = map[string]opSpec{
 	"Gemm":               {minOpset: 7, minInputs: 2, maxInputs: 3, attributes: []string{"alpha", "beta", "transA", "transB"}, build: buildGemm},
 	"GlobalAveragePool":  {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildGlobalAveragePool},
 	"GlobalMaxPool":      {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildGlobalMaxPool},
+	"HardSigmoid":        {minOpset: 6, minInputs: 1, maxInputs: 1, attributes: []string{"alpha", "beta"}, build: buildHardSigmoid},
+	"HardSwish":          unary(hardSwish),
 	"Identity":           {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildIdentity},
 	"LayerNormalization": {minOpset: 17, minInputs: 2, maxInputs: 3, maxOutputs: 3, attributes: []string{"axis", "epsilon", "stash_type"}, build: buildLayerNorm},
 	"LeakyRelu":          {minOpset: 6, minInputs: 1, maxInputs: 1, attributes: []string{"alpha"}, build: buildLeakyRelu},
@@ -99,6 +102,8 @@ var operators = map[string]opSpec{
 		check:      checkPool,
 		build:      buildMaxPool,
 	},
+	"Max":        variadic(maximum),
+	"Min":        variadic(minimum),
 	"Mul":        binary(multiplication),
 	"Neg":        unary(negation),
 	"Pad":        {minOpset: 2, minInputs: 1, maxInputs: 4, attributes: []string{"mode", "pads", "value"}, check: checkPad, build: buildPad},
@@ -114,17 +119,27 @@ var operators = map[string]opSpec{
 	"Sigmoid":    unary(sigmoid),
 	"Slice":      {minOpset: 1, minInputs: 1, maxInputs: 5, attributes: []string{"axes", "ends", "starts"}, build: buildSlice},
 	"Softmax":    {minOpset: 1, minInputs: 1, maxInputs: 1, attributes: []string{"axis"}, build: buildSoftmax},
-	"Sqrt":       unary(squareRoot),
-	"Squeeze":    {minOpset: 1, minInputs: 1, maxInputs: 2, attributes: []string{"axes"}, build: buildSqueeze},
-	"Sub":        binary(subtraction),
-	"Tanh":       unary(hyperbolicTangent),
-	"Transpose":  {minOpset: 1, minInputs: 1, maxInputs: 1, attributes: []string{"perm"}, build: buildTranspose},
-	"Unsqueeze":  {minOpset: 1, minInputs: 1, maxInputs: 2, attributes: []string{"axes"}, build: buildUnsqueeze},
+	"Softplus":   unary(softplus),
+	"Split": {minOpset: 2, minInputs: 1, maxInputs: 2, maxOutputs: 1 << 10,
+		attributes: []string{"axis", "split"}, build: buildSplit},
+	"Sqrt":      unary(squareRoot),
+	"Squeeze":   {minOpset: 1, minInputs: 1, maxInputs: 2, attributes: []string{"axes"}, build: buildSqueeze},
+	"Sub":       binary(subtraction),
+	"Sum":       variadic(addition),
+	"Tanh":      unary(hyperbolicTangent),
+	"Transpose": {minOpset: 1, minInputs: 1, maxInputs: 1, attributes: []string{"perm"}, build: buildTranspose},
+	"Unsqueeze": {minOpset: 1, minInputs: 1, maxInputs: 2, attributes: []string{"axes"}, build: buildUnsqueeze},
 }
 
 // unary returns the spec of an element-wise operator of one input.
 func unary(fn unaryFunc) opSpec {
-	return opSpec{minOpset: 6, minInputs: 1, maxInputs: 1, build: unaryBuilder(fn)}
+	return opSpec{minOpset: 1, minInputs: 1, maxInputs: 1, build: unaryBuilder(fn)}
+}
+
+// variadic returns the spec of Max, Min or Sum (opset 8 on, with numpy
+// broadcasting).
+func variadic(fn binaryFunc) opSpec {
+	return opSpec{minOpset: 8, minInputs: 1, maxInputs: 1 << 16, build: variadicBuilder(fn)}
 }
 
 // reduce returns the spec of a reduce operator.
@@ -185,7 +200,7 @@ func checkNodes(info *modelInfo) error {
 				len(node.inputs), spec.minInputs, spec.maxInputs)
 		}
 		if len(node.outputs) < 1 || len(node.outputs) > max(spec.maxOutputs, 1) {
-			return unsupported(node, info.opset, "%d outputs, expected 1 to %d",
+			return unsupported(node, info.opset, "%d outputs, expected at most %d",
 				len(node.outputs), max(spec.maxOutputs, 1))
 		}
 	}
