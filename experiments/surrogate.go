@@ -199,6 +199,12 @@ type trainingRecord struct {
 	Optimizer    string  `json:"optimizer"`
 	LearningRate float64 `json:"learning_rate"`
 	Momentum     float64 `json:"momentum"`
+	WeightDecay  float64 `json:"weight_decay,omitempty"`
+	Schedule     string  `json:"schedule,omitempty"`
+	StepEvery    int     `json:"step_every,omitempty"`
+	StepGamma    float64 `json:"step_gamma,omitempty"`
+	CropPad      int     `json:"crop_pad,omitempty"`
+	Flip         bool    `json:"flip,omitempty"`
 	Seed         int64   `json:"seed"`
 	Limit        int     `json:"train_images"`
 }
@@ -211,6 +217,12 @@ func trainingJSON(config models.TrainConfig) (json.RawMessage, error) {
 		Optimizer:    config.Optimizer,
 		LearningRate: config.LearningRate,
 		Momentum:     config.Momentum,
+		WeightDecay:  config.WeightDecay,
+		Schedule:     config.Schedule,
+		StepEvery:    config.StepEvery,
+		StepGamma:    config.StepGamma,
+		CropPad:      config.CropPad,
+		Flip:         config.Flip,
 		Seed:         config.Seed,
 		Limit:        config.Limit,
 	})
