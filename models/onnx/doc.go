@@ -4,21 +4,23 @@
 // builds a gorgonia graph from those nodes, so imported models give input
 // gradients to attacks.
 //
-// Supported operators of the default domain, opsets 7 to 17 as PyTorch's
-// exporter writes them:
+// Supported operators of the default domain, tested on PyTorch 1.13
+// exports at opsets 9 to 17 and on ONNX's node tests:
 //   - Conv (2-D, any pads, strides, dilations and groups, so depthwise
 //     convolutions too), MaxPool and AveragePool (2-D, pads, ceil_mode,
 //     count_include_pad), GlobalAveragePool, GlobalMaxPool.
 //   - Gemm (transA, transB, alpha, beta, optional C) and MatMul with
 //     numpy's rules (vectors, and broadcast batch axes as in attention).
-//   - Add, Sub, Mul, Div, Pow with numpy broadcasting of any rank; Relu,
-//     LeakyRelu, Clip (ReLU6), Sigmoid, Tanh, Erf (GELU), Sqrt, Exp, Log,
-//     Neg, Abs, Reciprocal.
+//   - Add, Sub, Mul, Div, Pow, Max, Min and Sum with numpy broadcasting of
+//     any rank. Relu, LeakyRelu, Elu, Clip (ReLU6), HardSigmoid,
+//     HardSwish, Sigmoid, Tanh, Softplus, Erf (GELU), Sqrt, Exp, Log, Neg,
+//     Abs, Reciprocal.
 //   - BatchNormalization (inference), LayerNormalization, Softmax and
-//     LogSoftmax (with the axis rule of the model's opset), ReduceMean and
-//     ReduceSum.
-//   - Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Slice, Gather (with
-//     constant indices), Concat, Expand, Pad (constant, reflect and edge).
+//     LogSoftmax (with the axis rule of the model's opset), ReduceMean,
+//     ReduceSum, ReduceMax, ReduceMin.
+//   - Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Slice, Split,
+//     Gather (with constant indices), Concat, Expand, Pad (constant,
+//     reflect and edge).
 //   - Shape, ConstantOfShape, Constant, Cast, Identity, Dropout (the
 //     identity).
 //

@@ -52,8 +52,8 @@ func loadTorchFixture(t *testing.T) *torchFixture {
 }
 
 // TestTorchModelsMatchONNXRuntime runs the PyTorch exports of six model
-// families at opsets 11, 13 and 17 on one image and on a batch of 4, twice
-// each, against ONNX Runtime's logits.
+// families at opsets 9 to 17 on one image and on a batch of 4, twice each,
+// against ONNX Runtime's logits.
 func TestTorchModelsMatchONNXRuntime(t *testing.T) {
 	fixture := loadTorchFixture(t)
 	x := fixture.batch()

@@ -3,7 +3,8 @@ importer's tests, and writes their inputs and PyTorch logits.
 
 Each family (mlp, resnet, vgg, mobilenet, densenet, vit) is built with a
 fixed seed, put in eval mode and exported by torch.onnx.export at opsets
-11, 13 and 17 with a symbolic batch axis, to FAMILY_opsetN.onnx. The
+11, 13 and 17 (and 9 for vgg, mobilenet and vit) with a symbolic batch
+axis, to FAMILY_opsetN.onnx. The
 models take 3 x 16 x 16 pixels in [0, 1] and give 10 logits. The script
 also writes torch_models.json: 4 seeded input images as bytes (pixel =
 byte / 255) and, per model, the PyTorch logits of the 4-image batch. torch_models_logits.js then runs
@@ -27,6 +28,10 @@ from torch import nn
 import torch.nn.functional as F
 
 OPSETS = [11, 13, 17]
+
+# OLD_OPSET_FAMILIES are also exported at opset 9, where Pad, Clip,
+# Unsqueeze and Slice take attributes in place of inputs.
+OLD_OPSET_FAMILIES = ["vgg", "mobilenet", "vit"]
 IMAGE = [3, 16, 16]
 CLASSES = 10
 
@@ -245,7 +250,8 @@ def main():
         model = build(name, seed)
         with torch.no_grad():
             logits = model(inputs)
-        for opset in OPSETS:
+        opsets = ([9] if name in OLD_OPSET_FAMILIES else []) + OPSETS
+        for opset in opsets:
             file = f"{name}_opset{opset}.onnx"
             torch.onnx.export(model, inputs[:1], os.path.join(folder, file),
                               opset_version=opset, input_names=["pixels"],
