@@ -1,7 +1,9 @@
 package onnx
 
 import (
+	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -268,4 +270,51 @@ func TestTorchModelsDirectionalDerivative(t *testing.T) {
 			}
 		})
 	}
+}
+
+// benchmarkTorchModel runs Logits, or InputGradient with gradient set, on
+// a batch of 32 copies of the fixture's images, and reports time per image.
+func benchmarkTorchModel(b *testing.B, file string, gradient bool) {
+	m, err := Load(filepath.Join("testdata", file))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const images = 32
+	var f torchFixture
+	data, err := os.ReadFile(filepath.Join("testdata", "torch_models_logits.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		b.Fatal(err)
+	}
+	one := f.batch().Data().([]float32)
+	pixels := make([]float32, 0, images*len(one)/f.Shape[0])
+	for len(pixels) < cap(pixels) {
+		pixels = append(pixels, one[:min(len(one), cap(pixels)-len(pixels))]...)
+	}
+	x := tensor.New(tensor.WithShape(images, f.Shape[1], f.Shape[2], f.Shape[3]),
+		tensor.WithBacking(pixels))
+	labels := make([]int, images)
+
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if gradient {
+			_, _, err = m.InputGradient(x, labels)
+		} else {
+			_, err = m.Logits(x)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*images), "ns/image")
+}
+
+func BenchmarkTorchViTLogits(b *testing.B)      { benchmarkTorchModel(b, "vit_opset17.onnx", false) }
+func BenchmarkTorchViTGradient(b *testing.B)    { benchmarkTorchModel(b, "vit_opset17.onnx", true) }
+func BenchmarkTorchResNetLogits(b *testing.B)   { benchmarkTorchModel(b, "resnet_opset13.onnx", false) }
+func BenchmarkTorchResNetGradient(b *testing.B) { benchmarkTorchModel(b, "resnet_opset13.onnx", true) }
+func BenchmarkTorchMobileNetLogits(b *testing.B) {
+	benchmarkTorchModel(b, "mobilenet_opset13.onnx", false)
 }
