@@ -26,6 +26,18 @@ const (
 	conformanceRtol = 1e-3
 )
 
+// knownFailures lists the node tests of claimed operators that fail, with
+// the reason. Any other failure fails TestONNXNodeConformance.
+var knownFailures = map[string]string{
+	"test_averagepool_1d_default":          "1-D pooling is not supported",
+	"test_averagepool_3d_default":          "3-D pooling is not supported",
+	"test_maxpool_1d_default":              "1-D pooling is not supported",
+	"test_maxpool_3d_default":              "3-D pooling is not supported",
+	"test_batchnorm_epsilon_training_mode": "training-mode statistics are not supported",
+	"test_batchnorm_example_training_mode": "training-mode statistics are not supported",
+	"test_slice_start_out_of_bounds":       "empty tensors are not supported",
+}
+
 // nodeTestResult is the outcome of one ONNX node test.
 type nodeTestResult struct {
 	name    string
@@ -36,8 +48,8 @@ type nodeTestResult struct {
 
 // TestONNXNodeConformance runs every ONNX node test whose operators this
 // package claims and whose tensors are float32 (int64 inputs are read as
-// constants), and reports pass/total per operator. The verbose log lists
-// each failure with its reason.
+// constants), and logs pass/total per operator and each failure with its
+// reason. It fails on any failure missing from knownFailures.
 func TestONNXNodeConformance(t *testing.T) {
 	entries, err := os.ReadDir(nodeTestsDir)
 	if err != nil {
@@ -90,15 +102,17 @@ func TestONNXNodeConformance(t *testing.T) {
 		t.Logf("%-20s %d/%d passed, %d skipped", op, c.passed, c.passed+c.failed, c.skipped)
 	}
 	for _, f := range failures {
-		t.Logf("FAIL %s", f)
+		name, _, _ := strings.Cut(f, ":")
+		if reason, ok := knownFailures[name]; ok {
+			t.Logf("known failure (%s) %s", reason, f)
+		} else {
+			t.Errorf("FAIL %s", f)
+		}
 	}
 	total = len(entries) - skipped
 	passed = total - len(failures)
 	t.Logf("%d of %d node tests ran (%d skipped: unclaimed operators or other element "+
 		"types or empty tensors); %d passed", total, len(entries), skipped, passed)
-	if len(failures) > 0 && os.Getenv("ONNX_CONFORMANCE_STRICT") != "" {
-		t.Errorf("%d node tests failed", len(failures))
-	}
 }
 
 // runNodeTest runs the model of one node test on each of its data sets.
