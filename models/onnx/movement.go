@@ -300,7 +300,8 @@ func buildTranspose(b *builder, op operation, in []*value) (*value, error) {
 	sorted := slices.Sorted(slices.Values(perm))
 	for i, axis := range sorted {
 		if axis != i || len(perm) != rank {
-			return nil, fmt.Errorf("attribute perm=%v is no permutation of %d axes", perm, rank)
+			return nil, fmt.Errorf("invalid attribute perm=%v, expected a permutation of %d axes",
+				perm, rank)
 		}
 	}
 
@@ -427,7 +428,7 @@ func sliceParameters(op operation, in []*value, opset int64) (sliceParams, error
 // either end are clamped.
 func clampSlice(start, end, step int64, d int) (sliceRange, error) {
 	if step == 0 {
-		return sliceRange{}, fmt.Errorf("step 0")
+		return sliceRange{}, fmt.Errorf("invalid step 0")
 	}
 	n := int64(d)
 	if start < 0 {
@@ -455,10 +456,11 @@ func clampSlice(start, end, step int64, d int) (sliceRange, error) {
 
 func buildGather(b *builder, op operation, in []*value) (*value, error) {
 	from := in[0].shape
-	indices, err := constantInts(in[1], "indices")
+	given, err := constantInts(in[1], "indices")
 	if err != nil {
 		return nil, err
 	}
+	indices := append([]int64{}, given...)
 	a, err := intAttribute(op.attrs, "axis", 0)
 	if err != nil {
 		return nil, err
@@ -512,11 +514,12 @@ func buildConcat(b *builder, op operation, in []*value) (*value, error) {
 	shape[axis] = 0
 	for _, v := range in {
 		if len(v.shape) != len(first) {
-			return nil, fmt.Errorf("inputs of shapes %v and %v", first, v.shape)
+			return nil, fmt.Errorf("inputs of shapes %v and %v differ in rank", first, v.shape)
 		}
 		for i, d := range v.shape {
 			if i != axis && d != first[i] {
-				return nil, fmt.Errorf("inputs of shapes %v and %v", first, v.shape)
+				return nil, fmt.Errorf("inputs of shapes %v and %v differ outside axis %d",
+					first, v.shape, axis)
 			}
 		}
 		shape[axis] += v.shape[axis]

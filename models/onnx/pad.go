@@ -25,7 +25,7 @@ func buildPad(b *builder, op operation, in []*value) (*value, error) {
 	for axis, d := range from {
 		shape[axis] = d + int(pads[axis]) + int(pads[axis+rank])
 		if shape[axis] < 0 {
-			return nil, fmt.Errorf("pads %v crop more than input %v holds", pads, from)
+			return nil, fmt.Errorf("pads %v remove more elements than input %v has", pads, from)
 		}
 		if mode == "reflect" && d < 2 && shape[axis] != d {
 			return nil, fmt.Errorf("reflect pads %v on an axis of size %d", pads, d)
