@@ -250,6 +250,13 @@ func constantValue(t tensor.Tensor) (*value, error) {
 		}
 	case int32:
 		v.ints = []int64{int64(data)}
+	case []bool:
+		v.ints = make([]int64, len(data))
+		for i, b := range data {
+			if b {
+				v.ints[i] = 1
+			}
+		}
 	default:
 		return nil, fmt.Errorf("element type %v is not supported", t.Dtype())
 	}

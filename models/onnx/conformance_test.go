@@ -139,7 +139,9 @@ func runNodeTest(dir string) (r nodeTestResult) {
 		}
 	}
 	for _, v := range append(append([]valueInfo{}, info.inputs...), info.outputs...) {
-		if v.elemType != float32Type && v.elemType != 7 && v.elemType != 6 {
+		// int32 (6) and int64 (7) inputs are read as constants. onnx-go
+		// v0.5.0 cannot decode bool (9) tensors.
+		if v.elemType != float32Type && v.elemType != 6 && v.elemType != 7 {
 			r.skipped = fmt.Sprintf("value %s has element type %d", v.name, v.elemType)
 		}
 	}

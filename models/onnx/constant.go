@@ -99,3 +99,64 @@ func buildConstantOfShape(b *builder, op operation, in []*value) (*value, error)
 	}
 	return out, nil
 }
+
+// comparisonBuilder returns the build function of Equal, Less or Greater
+// on constants, whose boolean output is stored as integers 0 and 1.
+func comparisonBuilder(compare func(x, y float64) bool) func(*builder, operation,
+	[]*value) (*value, error) {
+	return func(b *builder, op operation, in []*value) (*value, error) {
+		x, y := in[0], in[1]
+		if !x.isConstant() || !y.isConstant() {
+			// TODO: comparisons of tensors that depend on the pixels have no
+			// gradient and are not supported.
+			return nil, fmt.Errorf("inputs must be constants known at load time")
+		}
+		shape, err := broadcastShape(x.shape, y.shape)
+		if err != nil {
+			return nil, err
+		}
+		xs, ys := broadcastIndex(x.shape, shape), broadcastIndex(y.shape, shape)
+		out := make([]int64, len(xs))
+		for i := range out {
+			if compare(element(x, xs[i]), element(y, ys[i])) {
+				out[i] = 1
+			}
+		}
+		return &value{shape: shape, ints: out}, nil
+	}
+}
+
+// element returns element i of a constant as a float64.
+func element(v *value, i int) float64 {
+	if v.ints != nil {
+		return float64(v.ints[i])
+	}
+	return float64(v.floats[i])
+}
+
+// buildWhere picks X where the constant condition is true and Y elsewhere,
+// with numpy broadcasting of all three.
+func buildWhere(b *builder, op operation, in []*value) (*value, error) {
+	condition, x, y := in[0], in[1], in[2]
+	if condition.ints == nil {
+		return nil, fmt.Errorf("input condition must be a constant known at load time")
+	}
+	shape, err := broadcastShape(condition.shape, x.shape)
+	if err != nil {
+		return nil, err
+	}
+	if shape, err = broadcastShape(shape, y.shape); err != nil {
+		return nil, err
+	}
+	cs := broadcastIndex(condition.shape, shape)
+	xs, ys := broadcastIndex(x.shape, shape), broadcastIndex(y.shape, shape)
+	src := make([]int, len(cs))
+	offset := size(x.shape)
+	for i, c := range cs {
+		src[i] = offset + ys[i]
+		if condition.ints[c] != 0 {
+			src[i] = xs[i]
+		}
+	}
+	return b.move("Where", shape, src, 0, x, y)
+}

@@ -80,18 +80,21 @@ var operators = map[string]opSpec{
 		build:      buildDropout,
 	},
 	"Elu":                {minOpset: 6, minInputs: 1, maxInputs: 1, attributes: []string{"alpha"}, build: buildElu},
+	"Equal":              comparison(func(x, y float64) bool { return x == y }),
 	"Erf":                unary(errorFunction),
 	"Exp":                unary(exponential),
 	"Expand":             {minOpset: 8, minInputs: 2, maxInputs: 2, build: buildExpand},
 	"Flatten":            {minOpset: 1, minInputs: 1, maxInputs: 1, attributes: []string{"axis"}, build: buildFlatten},
 	"Gather":             {minOpset: 1, minInputs: 2, maxInputs: 2, attributes: []string{"axis"}, build: buildGather},
 	"Gemm":               {minOpset: 7, minInputs: 2, maxInputs: 3, attributes: []string{"alpha", "beta", "transA", "transB"}, build: buildGemm},
+	"Greater":            comparison(func(x, y float64) bool { return x > y }),
 	"GlobalAveragePool":  {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildGlobalAveragePool},
 	"GlobalMaxPool":      {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildGlobalMaxPool},
 	"HardSigmoid":        {minOpset: 6, minInputs: 1, maxInputs: 1, attributes: []string{"alpha", "beta"}, build: buildHardSigmoid},
 	"HardSwish":          unary(hardSwish),
 	"Identity":           {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildIdentity},
 	"LayerNormalization": {minOpset: 17, minInputs: 2, maxInputs: 3, maxOutputs: 3, attributes: []string{"axis", "epsilon", "stash_type"}, build: buildLayerNorm},
+	"Less":               comparison(func(x, y float64) bool { return x < y }),
 	"LeakyRelu":          {minOpset: 6, minInputs: 1, maxInputs: 1, attributes: []string{"alpha"}, build: buildLeakyRelu},
 	"Log":                unary(logarithm),
 	"LogSoftmax":         {minOpset: 1, minInputs: 1, maxInputs: 1, attributes: []string{"axis"}, build: buildLogSoftmax},
@@ -128,6 +131,7 @@ var operators = map[string]opSpec{
 	"Sum":       variadic(addition),
 	"Tanh":      unary(hyperbolicTangent),
 	"Transpose": {minOpset: 1, minInputs: 1, maxInputs: 1, attributes: []string{"perm"}, build: buildTranspose},
+	"Where":     {minOpset: 9, minInputs: 3, maxInputs: 3, build: buildWhere},
 	"Unsqueeze": {minOpset: 1, minInputs: 1, maxInputs: 2, attributes: []string{"axes"}, build: buildUnsqueeze},
 }
 
@@ -140,6 +144,11 @@ func unary(fn unaryFunc) opSpec {
 // broadcasting).
 func variadic(fn binaryFunc) opSpec {
 	return opSpec{minOpset: 8, minInputs: 1, maxInputs: 1 << 16, build: variadicBuilder(fn)}
+}
+
+// comparison returns the spec of a comparison of constants.
+func comparison(compare func(x, y float64) bool) opSpec {
+	return opSpec{minOpset: 7, minInputs: 2, maxInputs: 2, build: comparisonBuilder(compare)}
 }
 
 // reduce returns the spec of a reduce operator.

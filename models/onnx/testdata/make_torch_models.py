@@ -1,7 +1,8 @@
 """Exports small PyTorch classifiers of six families to ONNX for the
 importer's tests, and writes their inputs and PyTorch logits.
 
-Each family (mlp, resnet, vgg, mobilenet, densenet, vit) is built with a
+Each family (mlp, resnet, vgg, mobilenet, densenet, vit, and vitcls with
+a class token and fused qkv attention) is built with a
 fixed seed, put in eval mode and exported by torch.onnx.export at opsets
 11, 13 and 17 (and 9 for vgg, mobilenet and vit) with a symbolic batch
 axis, to FAMILY_opsetN.onnx. The
@@ -210,6 +211,49 @@ class ViT(nn.Module):
         return self.head(self.norm(x).mean(dim=1))
 
 
+class FusedAttention(nn.Module):
+    """Attention with one qkv projection, split by reshape, permute and
+    unbind, as timm's ViT writes it."""
+
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        b, n, c = x.shape
+        qkv = self.qkv(x).reshape(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)
+        scores = (q @ k.transpose(-2, -1)) * (c // self.heads) ** -0.5
+        y = scores.softmax(dim=-1) @ v
+        return self.proj(y.transpose(1, 2).reshape(b, n, c))
+
+
+class ClassTokenViT(nn.Module):
+    """A ViT with a class token expanded to the batch, fused qkv attention,
+    and the class token's output as features."""
+
+    def __init__(self, dim=16, heads=4):
+        super().__init__()
+        self.patch = nn.Conv2d(3, dim, 4, stride=4)
+        self.token = nn.Parameter(torch.randn(1, 1, dim) * 0.1)
+        self.position = nn.Parameter(torch.randn(1, 17, dim) * 0.1)
+        self.norm1 = nn.LayerNorm(dim)
+        self.attention = FusedAttention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, CLASSES)
+
+    def forward(self, x):
+        x = self.patch(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.token.expand(x.shape[0], -1, -1), x], dim=1) + self.position
+        x = x + self.attention(self.norm1(x))
+        x = x + self.mlp(self.norm2(x))
+        return self.head(self.norm(x)[:, 0])
+
+
 FAMILIES = {
     "mlp": MLP,
     "resnet": ResNet,
@@ -217,6 +261,7 @@ FAMILIES = {
     "mobilenet": MobileNet,
     "densenet": DenseNet,
     "vit": ViT,
+    "vitcls": ClassTokenViT,
 }
 
 
