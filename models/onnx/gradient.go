@@ -183,6 +183,7 @@ func (m *Model) gradientRunner(remaining int) (*gradientRunner, int, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: build gradient: %w", m.name, err)
 	}
+	evict(m.backward)
 	m.backward[count] = r
 	return r, count, nil
 }

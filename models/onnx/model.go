@@ -17,7 +17,8 @@ const maxBatch = 32
 // Model is an imported ONNX classifier. It implements models.Classifier
 // and models.Differentiable. When the model's batch axis is symbolic, a
 // batch runs through one graph built for its size (up to maxBatch images,
-// larger batches in chunks) and cached for later batches of that size.
+// larger batches in chunks) and cached for later batches of that size
+// (up to maxCachedGraphs sizes).
 // A model whose graph fixes the batch at 1, such as mnist-8 with its
 // Reshape to 1 x 256, runs image by image, with the same logits. No
 // value is kept from one pass to the next. A Model is safe for concurrent
@@ -89,6 +90,25 @@ func (m *Model) Logits(x *tensor.Dense) (*tensor.Dense, error) {
 	return tensor.New(tensor.WithShape(n, m.classes), tensor.WithBacking(logits)), nil
 }
 
+// maxCachedGraphs bounds the graphs a Model keeps per pass (forward or
+// gradient), so that batches of many different sizes do not accumulate
+// graphs.
+const maxCachedGraphs = 4
+
+// evict drops one graph other than the one-image graph when the cache is
+// full.
+func evict[R any](cache map[int]R) {
+	if len(cache) < maxCachedGraphs {
+		return
+	}
+	for count := range cache {
+		if count != 1 {
+			delete(cache, count)
+			return
+		}
+	}
+}
+
 // chunk returns how many of the remaining images the next graph runs: up
 // to maxBatch when the input's batch axis is symbolic and batched graphs
 // build, 1 otherwise.
@@ -117,6 +137,7 @@ func (m *Model) runner(remaining int) (*runner, int, error) {
 		return nil, 0, fmt.Errorf("%s: build graph: %w", m.name, err)
 	}
 	r := newRunner(pass)
+	evict(m.forward)
 	m.forward[count] = r
 	return r, count, nil
 }

@@ -318,3 +318,43 @@ func BenchmarkTorchResNetGradient(b *testing.B) { benchmarkTorchModel(b, "resnet
 func BenchmarkTorchMobileNetLogits(b *testing.B) {
 	benchmarkTorchModel(b, "mobilenet_opset13.onnx", false)
 }
+
+// TestGraphCacheBounded runs batches of many sizes and checks that the
+// model keeps at most maxCachedGraphs graphs and still gives the same
+// logits as one image at a time.
+func TestGraphCacheBounded(t *testing.T) {
+	fixture := loadTorchFixture(t)
+	x := fixture.batch()
+	m, err := Load(filepath.Join("testdata", "mobilenet_opset13.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.Logits(image(t, x, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape := x.Shape()
+	size := shape[1] * shape[2] * shape[3]
+	for n := 2; n <= 8; n++ {
+		pixels := make([]float32, 0, n*size)
+		for range n {
+			pixels = append(pixels, x.Data().([]float32)[:size]...)
+		}
+		batch := tensor.New(tensor.WithShape(n, shape[1], shape[2], shape[3]),
+			tensor.WithBacking(pixels))
+		logits, err := m.Logits(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := logits.Data().([]float32)[(n-1)*m.Classes():]
+		if d := maxAbsDiff(last, want.Data().([]float32)); d > 1e-5 {
+			t.Errorf("batch of %d: last image's logits differ from a single image's by %g", n, d)
+		}
+	}
+	if len(m.forward) > maxCachedGraphs {
+		t.Errorf("%d graphs cached, expected at most %d", len(m.forward), maxCachedGraphs)
+	}
+	if _, ok := m.forward[1]; !ok {
+		t.Error("the one-image graph was evicted")
+	}
+}
