@@ -97,9 +97,8 @@ func crossEntropyKernel(batch, classes int) *kernel {
 	}
 }
 
-// run returns the loss of each image of a batch with the given labels and
-// the losses' gradient with respect to the pixels. The slices are valid
-// until the next run.
+// run returns copies of the loss of each image of a batch with the given
+// labels and of the losses' gradient with respect to the pixels.
 func (r *gradientRunner) run(pixels []float32, labels []int) (losses, grad []float32,
 	err error) {
 	defer recoverError(&err)

@@ -10,7 +10,7 @@ import (
 	"github.com/mmatransfer/mma/models"
 )
 
-// maxBatch is the most images one graph runs at once. A larger batch runs
+// maxBatch is the maximum number of images one graph runs at once. A larger batch runs
 // in chunks, so that intermediate tensors stay small.
 const maxBatch = 32
 
