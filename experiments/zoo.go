@@ -358,7 +358,7 @@ func zooEntry(member ZooMember, model *models.Model, meta models.CheckpointMeta,
 		TestAccuracy: meta.Metrics["test_accuracy"],
 		TestImages:   int(meta.Metrics["test_images"]),
 		Epochs:       record.Epochs,
-		TrainImages:  int(meta.Metrics["train_images"]) / max(record.Epochs, 1),
+		TrainImages:  int(meta.Metrics["train_images"]),
 		Seed:         meta.Seed,
 		TrainSeconds: meta.Metrics["train_seconds"],
 		Checkpoint:   filepath.Base(checkpointPath),
@@ -570,14 +570,7 @@ func LoadCheckpointModel(path string) (*models.Model, models.CheckpointMeta, err
 			"be rebuilt", path)
 	}
 
-	model, _, _, err := BuildModel(meta.Architecture, meta.Spec.Input, meta.Spec.Classes,
-		meta.Seed)
-	if err != nil && meta.Architecture == meta.Spec.Name {
-		var backbone *models.Backbone
-		if backbone, err = models.NewBackbone(*meta.Spec, meta.Seed); err == nil {
-			model = models.NewModel(backbone, meta.Spec.Input, meta.Spec.Classes)
-		}
-	}
+	model, err := rebuildModel(meta)
 	if err != nil {
 		return nil, meta, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
@@ -585,6 +578,24 @@ func LoadCheckpointModel(path string) (*models.Model, models.CheckpointMeta, err
 		return nil, meta, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	return model, meta, nil
+}
+
+// rebuildModel builds the untrained model of a checkpoint header. A header
+// whose architecture is its spec's name, as a zoo member's is, describes a
+// plain backbone, which is built from the stored spec. The name alone
+// would lose a width factor ("vgg11" for VGG-11 at width 0.25) or name a
+// spec that BuildModel does not accept ("widecnn").
+func rebuildModel(meta models.CheckpointMeta) (*models.Model, error) {
+	spec := *meta.Spec
+	if meta.Architecture != spec.Name {
+		model, _, _, err := BuildModel(meta.Architecture, spec.Input, spec.Classes, meta.Seed)
+		return model, err
+	}
+	backbone, err := models.NewBackbone(spec, meta.Seed)
+	if err != nil {
+		return nil, err
+	}
+	return models.NewModel(backbone, spec.Input, spec.Classes), nil
 }
 
 // ExportCheckpoint rebuilds the model of the checkpoint at checkpointPath

@@ -269,24 +269,38 @@ func TestExportCheckpointErrors(t *testing.T) {
 }
 
 func TestExportCheckpointZooMember(t *testing.T) {
-	input, classes := []int{1, 8, 8}, 3
+	input, classes := []int{1, 16, 16}, 3
 	dir := t.TempDir()
 	manifest, err := BuildZoo(ZooOptions{Data: randomData(t, 16, input, classes), Dir: dir,
-		Members: tinyZoo(input, classes)[1:]}, nil)
+		Members: zooWithVGG(input, classes)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	entry := manifest.Members[0]
-	out := filepath.Join(dir, "again.onnx")
-	if err := ExportCheckpoint(filepath.Join(dir, entry.Checkpoint), out); err != nil {
-		t.Fatal(err)
+	for _, entry := range manifest.Members {
+		out := filepath.Join(dir, "again-"+entry.ONNX)
+		if err := ExportCheckpoint(filepath.Join(dir, entry.Checkpoint), out); err != nil {
+			t.Errorf("%s: %v", entry.Name, err)
+			continue
+		}
+		hash, err := fileSHA256(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hash != entry.ONNXSHA256 {
+			t.Errorf("export of %s has SHA-256 %s, want the zoo's %s", entry.Checkpoint, hash,
+				entry.ONNXSHA256)
+		}
 	}
-	hash, err := fileSHA256(out)
+}
+
+// zooWithVGG returns a narrow VGG-11, whose spec name "vgg11" alone would
+// rebuild it at full width, and a wide CNN, whose name BuildModel rejects.
+func zooWithVGG(input []int, classes int) []ZooMember {
+	vgg, err := models.VGG11(input, classes, 0.25)
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
-	if hash != entry.ONNXSHA256 {
-		t.Errorf("export of %s has SHA-256 %s, want the zoo's %s", entry.Checkpoint, hash,
-			entry.ONNXSHA256)
-	}
+	config := models.TrainConfig{Epochs: 1, BatchSize: 16, Optimizer: "adam"}
+	return append(tinyZoo(input, classes)[1:],
+		ZooMember{Name: "vgg11-w0.25", Spec: vgg, Seed: 5, Config: config})
 }
