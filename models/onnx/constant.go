@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"math"
 
 	"gorgonia.org/tensor"
 )
@@ -159,4 +160,50 @@ func buildWhere(b *builder, op operation, in []*value) (*value, error) {
 		}
 	}
 	return b.move("Where", shape, src, 0, x, y)
+}
+
+// buildRange returns start, start+delta, ... up to limit (excluded) for
+// constant scalar inputs, as integers when all three are integers.
+func buildRange(b *builder, op operation, in []*value) (*value, error) {
+	var bounds [3]float64
+	ints := true
+	for i, v := range in[:3] {
+		if !v.isConstant() || size(v.shape) != 1 {
+			return nil, fmt.Errorf("input %d must be a constant scalar known at load time", i)
+		}
+		bounds[i] = element(v, 0)
+		ints = ints && v.ints != nil
+	}
+	start, limit, delta := bounds[0], bounds[1], bounds[2]
+	if delta == 0 {
+		return nil, fmt.Errorf("invalid delta 0")
+	}
+	count := max(int(math.Ceil((limit-start)/delta)), 0)
+	out := &value{shape: []int{count}}
+	if ints {
+		out.ints = make([]int64, count)
+		for i := range out.ints {
+			out.ints[i] = in[0].ints[0] + int64(i)*in[2].ints[0]
+		}
+		return out, nil
+	}
+	out.floats = make([]float32, count)
+	for i := range out.floats {
+		out.floats[i] = float32(start + float64(i)*delta)
+	}
+	return out, nil
+}
+
+// buildNot negates a constant boolean tensor.
+func buildNot(b *builder, op operation, in []*value) (*value, error) {
+	if in[0].ints == nil {
+		return nil, fmt.Errorf("input must be a boolean constant known at load time")
+	}
+	out := make([]int64, len(in[0].ints))
+	for i, v := range in[0].ints {
+		if v == 0 {
+			out[i] = 1
+		}
+	}
+	return &value{shape: in[0].shape, ints: out}, nil
 }

@@ -115,6 +115,49 @@ var (
 	}
 )
 
+// modulo is Mod with fmod 0: the integer remainder with the sign of the
+// divisor, as Python's %. Mod of floats needs fmod 1 (see buildMod).
+var modulo = binaryFunc{
+	name: "Mod",
+	f:    func(x, y float32) float32 { return float32(math.Mod(float64(x), float64(y))) },
+	dx:   func(x, y, z float32) float32 { return 1 },
+	dy: func(x, y, z float32) float32 {
+		return -float32(math.Trunc(float64(x) / float64(y)))
+	},
+	ints: func(x, y int64) (int64, error) {
+		if y == 0 {
+			return 0, fmt.Errorf("integer modulo by zero")
+		}
+		r := x % y
+		if r != 0 && (r < 0) != (y < 0) {
+			r += y
+		}
+		return r, nil
+	},
+}
+
+// buildMod computes the remainder of integers (fmod 0, the sign of the
+// divisor) or of floats (fmod 1, the sign of the dividend, as C's fmod).
+func buildMod(b *builder, op operation, in []*value) (*value, error) {
+	fmod, err := intAttribute(op.attrs, "fmod", 0)
+	if err != nil {
+		return nil, err
+	}
+	if fmod == 0 && (in[0].ints == nil || in[1].ints == nil) {
+		return nil, fmt.Errorf("attribute fmod=0 on floats, expected fmod=1")
+	}
+	fn := modulo
+	if fmod != 0 {
+		fn.ints = func(x, y int64) (int64, error) {
+			if y == 0 {
+				return 0, fmt.Errorf("integer modulo by zero")
+			}
+			return x % y, nil
+		}
+	}
+	return b.binary(fn, in[0], in[1])
+}
+
 // pow returns x to the power y, exactly x*x for y = 2 as in the expanded
 // LayerNorm of PyTorch's exporter.
 func pow(x, y float32) float32 {

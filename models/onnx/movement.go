@@ -577,3 +577,55 @@ func firstError(errs ...error) error {
 	}
 	return nil
 }
+
+// buildScatterND copies data and overwrites the slices that indices name
+// (its last axis indexes the leading axes of data) with updates. The
+// indices must be constants; reduction must be none.
+func buildScatterND(b *builder, op operation, in []*value) (*value, error) {
+	data, updates := in[0], in[2]
+	indices, err := constantInts(in[1], "indices")
+	if err != nil {
+		return nil, err
+	}
+	if reduction, _ := stringAttribute(op.attrs, "reduction", "none"); reduction != "none" {
+		return nil, fmt.Errorf("attribute reduction=%q, expected none", reduction)
+	}
+	indexShape := in[1].shape
+	if len(indexShape) == 0 {
+		return nil, fmt.Errorf("indices must have at least one axis")
+	}
+	depth := indexShape[len(indexShape)-1]
+	if depth > len(data.shape) {
+		return nil, fmt.Errorf("indices of depth %d for data of shape %v", depth, data.shape)
+	}
+	block := size(data.shape[depth:])
+	count := size(indexShape[:len(indexShape)-1])
+	if size(updates.shape) != count*block {
+		return nil, fmt.Errorf("updates of shape %v, expected %d slices of %d elements",
+			updates.shape, count, block)
+	}
+
+	dataStrides := strides(data.shape)
+	src := make([]int, size(data.shape))
+	for i := range src {
+		src[i] = i
+	}
+	offset := size(data.shape)
+	for j := 0; j < count; j++ {
+		start := 0
+		for axis, index := range indices[j*depth : (j+1)*depth] {
+			if index < 0 {
+				index += int64(data.shape[axis])
+			}
+			if index < 0 || index >= int64(data.shape[axis]) {
+				return nil, fmt.Errorf("index %d is outside axis %d of size %d",
+					index, axis, data.shape[axis])
+			}
+			start += int(index) * dataStrides[axis]
+		}
+		for k := 0; k < block; k++ {
+			src[start+k] = offset + j*block + k
+		}
+	}
+	return b.move("ScatterND", data.shape, src, 0, data, updates)
+}

@@ -75,7 +75,7 @@ var operators = map[string]opSpec{
 	},
 	"Div": binary(division),
 	"Dropout": {
-		minOpset: 1, minInputs: 1, maxInputs: 3,
+		minOpset: 1, minInputs: 1, maxInputs: 3, maxOutputs: 2,
 		attributes: []string{"is_test", "ratio", "seed"},
 		build:      buildDropout,
 	},
@@ -107,10 +107,15 @@ var operators = map[string]opSpec{
 	},
 	"Max":        variadic(maximum),
 	"Min":        variadic(minimum),
+	"Mod":        {minOpset: 10, minInputs: 2, maxInputs: 2, attributes: []string{"fmod"}, build: buildMod},
 	"Mul":        binary(multiplication),
 	"Neg":        unary(negation),
+	"Not":        {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildNot},
+	"And":        comparison(func(x, y float64) bool { return x != 0 && y != 0 }),
+	"Or":         comparison(func(x, y float64) bool { return x != 0 || y != 0 }),
 	"Pad":        {minOpset: 2, minInputs: 1, maxInputs: 4, attributes: []string{"mode", "pads", "value"}, check: checkPad, build: buildPad},
 	"Pow":        binary(power),
+	"Range":      {minOpset: 11, minInputs: 3, maxInputs: 3, build: buildRange},
 	"Reciprocal": unary(reciprocal),
 	"ReduceMax":  reduce(reduceMax),
 	"ReduceMean": reduce(reduceMean),
@@ -118,6 +123,7 @@ var operators = map[string]opSpec{
 	"ReduceSum":  reduce(reduceSum),
 	"Relu":       {minOpset: 1, minInputs: 1, maxInputs: 1, build: buildRelu},
 	"Reshape":    {minOpset: 5, minInputs: 2, maxInputs: 2, attributes: []string{"allowzero"}, build: buildReshape},
+	"ScatterND":  {minOpset: 11, minInputs: 3, maxInputs: 3, attributes: []string{"reduction"}, build: buildScatterND},
 	"Shape":      {minOpset: 1, minInputs: 1, maxInputs: 1, attributes: []string{"start", "end"}, build: buildShape},
 	"Sigmoid":    unary(sigmoid),
 	"Slice":      {minOpset: 1, minInputs: 1, maxInputs: 5, attributes: []string{"axes", "ends", "starts"}, build: buildSlice},
@@ -163,8 +169,8 @@ func binary(fn binaryFunc) opSpec {
 	return opSpec{minOpset: 7, minInputs: 2, maxInputs: 2, build: binaryBuilder(fn)}
 }
 
-// buildDropout is the identity of inference. A constant true
-// training_mode input is rejected.
+// buildDropout is the identity of inference, and its optional mask output
+// is all true. A constant true training_mode input is rejected.
 func buildDropout(b *builder, op operation, in []*value) (*value, error) {
 	if len(in) > 2 && in[2] != nil {
 		mode, err := constantInts(in[2], "training_mode")
@@ -174,6 +180,13 @@ func buildDropout(b *builder, op operation, in []*value) (*value, error) {
 		if len(mode) != 1 || mode[0] != 0 {
 			return nil, fmt.Errorf("input training_mode %v, expected false", mode)
 		}
+	}
+	if len(op.node.outputs) > 1 && op.node.outputs[1] != "" {
+		mask := make([]int64, size(in[0].shape))
+		for i := range mask {
+			mask[i] = 1
+		}
+		b.values[op.node.outputs[1]] = &value{shape: in[0].shape, ints: mask}
 	}
 	return in[0], nil
 }
