@@ -104,6 +104,10 @@ func decodeGraph(info *modelInfo, data []byte) (net *network, err error) {
 	}
 
 	rec := newRecorder(info)
+	data, err = rewriteBoolTensors(data)
+	if err != nil {
+		return nil, err
+	}
 	if err := onnxgo.NewModel(rec).UnmarshalBinary(data); err != nil {
 		return nil, err
 	}

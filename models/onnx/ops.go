@@ -157,6 +157,14 @@ func comparison(compare func(x, y float64) bool) opSpec {
 	return opSpec{minOpset: 7, minInputs: 2, maxInputs: 2, build: comparisonBuilder(compare)}
 }
 
+// zeroRatio reports whether a Dropout's ratio input is the constant 0.
+func zeroRatio(in []*value) bool {
+	if len(in) < 2 || in[1] == nil || in[1].floats == nil {
+		return false
+	}
+	return len(in[1].floats) == 1 && in[1].floats[0] == 0
+}
+
 // reduce returns the spec of a reduce operator.
 func reduce(kind reduction) opSpec {
 	return opSpec{minOpset: 1, minInputs: 1, maxInputs: 2, attributes: reduceAttributes,
@@ -170,15 +178,17 @@ func binary(fn binaryFunc) opSpec {
 }
 
 // buildDropout is the identity of inference, and its optional mask output
-// is all true. A constant true training_mode input is rejected.
+// is all true. A constant true training_mode input is rejected unless the
+// ratio is a constant 0, as PyTorch exports for some attention dropouts.
 func buildDropout(b *builder, op operation, in []*value) (*value, error) {
 	if len(in) > 2 && in[2] != nil {
 		mode, err := constantInts(in[2], "training_mode")
 		if err != nil {
 			return nil, err
 		}
-		if len(mode) != 1 || mode[0] != 0 {
-			return nil, fmt.Errorf("input training_mode %v, expected false", mode)
+		if len(mode) != 1 || mode[0] != 0 && !zeroRatio(in) {
+			return nil, fmt.Errorf("input training_mode %v with a ratio other than 0, "+
+				"expected false", mode)
 		}
 	}
 	if len(op.node.outputs) > 1 && op.node.outputs[1] != "" {

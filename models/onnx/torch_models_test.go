@@ -358,3 +358,40 @@ func TestGraphCacheBounded(t *testing.T) {
 		t.Error("the one-image graph was evicted")
 	}
 }
+
+// TestBoolConstantMask loads a model whose Where reads a bool Constant,
+// which onnx-go cannot decode unless it is rewritten, and checks that it
+// keeps the pixels of the mask: logits = flatten(x * mask) * w.
+func TestBoolConstantMask(t *testing.T) {
+	m, err := Load(filepath.Join("testdata", "bool_mask.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pixels := make([]float32, 2*16)
+	for i := range pixels {
+		pixels[i] = float32(i%5) / 5
+	}
+	x := tensor.New(tensor.WithShape(2, 1, 4, 4), tensor.WithBacking(pixels))
+	logits, err := m.Logits(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	w := m.net.constants["w"].Data().([]float32) // 16 x 3
+	got := logits.Data().([]float32)
+	for i := 0; i < 2; i++ {
+		for j := 0; j < 3; j++ {
+			var want float32
+			for k := 0; k < 16; k++ {
+				row, column := k/4, k%4
+				if row%2 == 0 && column%2 == 1 {
+					want += pixels[i*16+k] * w[k*3+j]
+				}
+			}
+			if d := got[i*3+j] - want; d > 1e-5 || d < -1e-5 {
+				t.Errorf("image %d logit %d = %g, expected %g", i, j, got[i*3+j], want)
+			}
+		}
+	}
+	checkGradient(t, m, x, []int{0, 2})
+}

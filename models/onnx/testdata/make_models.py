@@ -12,7 +12,8 @@ Flatten, Gemm with and without a bias, GlobalAveragePool and Dropout.
 ops_logits.js computes the reference outputs of both. double_input.onnx
 takes float64 pixels, which the importer rejects. baked_batch.onnx
 declares a symbolic batch axis but reshapes to 1 x 16, so it only runs
-one image at a time.
+one image at a time. bool_mask.onnx keeps the pixels of a bool Constant
+mask (stored as raw_data, one byte per element) with Where.
 
 Run from the repository root with Debian's python3-onnx 1.12:
 
@@ -158,6 +159,27 @@ def baked_batch(path):
     save_model(graph, path)
 
 
+def bool_mask(path):
+    mask = np.zeros([1, 1, 4, 4], dtype=bool)
+    mask[0, 0, ::2, 1::2] = True
+    mask_value = numpy_helper.from_array(mask)
+    zero = numpy_helper.from_array(np.array(0, dtype=np.float32))
+    graph = helper.make_graph(
+        [
+            helper.make_node("Constant", [], ["mask"], name="mask", value=mask_value),
+            helper.make_node("Constant", [], ["zero"], name="zero", value=zero),
+            helper.make_node("Where", ["mask", "x", "zero"], ["masked"], name="select"),
+            helper.make_node("Flatten", ["masked"], ["flat"], name="flatten"),
+            helper.make_node("MatMul", ["flat", "w"], ["y"], name="dense"),
+        ],
+        "bool_mask",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 1, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])],
+        [weights("w", [16, 3], 17)],
+    )
+    save_model(graph, path)
+
+
 def double_input(path):
     graph = helper.make_graph(
         [helper.make_node("Flatten", ["x"], ["y"], name="flatten")],
@@ -176,6 +198,7 @@ def main():
     normalized(os.path.join(folder, "normalized.onnx"))
     double_input(os.path.join(folder, "double_input.onnx"))
     baked_batch(os.path.join(folder, "baked_batch.onnx"))
+    bool_mask(os.path.join(folder, "bool_mask.onnx"))
 
 
 if __name__ == "__main__":
