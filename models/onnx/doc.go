@@ -21,8 +21,10 @@
 //   - Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Slice, Split,
 //     Gather (with constant indices), Concat, Expand, Pad (constant,
 //     reflect and edge).
-//   - Shape, ConstantOfShape, Constant, Cast, Identity, Dropout (the
-//     identity).
+//   - Where (constant condition) and ScatterND (constant indices).
+//   - Shape, ConstantOfShape, Constant, Cast, Range, Mod, Equal, Less,
+//     Greater, Not, And, Or (on constants, as shape arithmetic and masks
+//     need), Identity, Dropout (the identity).
 //
 // Values known at load time, such as a Reshape's target computed by Shape,
 // Gather, Unsqueeze and Concat, are folded to constants while the graph is

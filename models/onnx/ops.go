@@ -26,7 +26,7 @@ type opSpec struct {
 	check func(attrs map[string]interface{}) error
 
 	// build adds the operator to the graph, or computes its output when it
-	// is known at load time, and returns its single output. An input left
+	// is known at load time, and returns its first output. An input left
 	// out (an empty name) is nil.
 	build func(b *builder, op operation, inputs []*value) (*value, error)
 }
