@@ -20,7 +20,8 @@ func zooCommand() *cli.Command {
 			"and manifest.md with architecture, parameters, multiply-adds, clean test " +
 			"accuracy, epochs, seed, training time and each ONNX file's SHA-256. Members " +
 			"already finished in DIR with the same settings are reused, so a stopped run " +
-			"resumes. The defaults take about 10 minutes for MNIST on 2 cores.",
+			"resumes. The defaults took 9 minutes for MNIST and 12 for Fashion-MNIST on " +
+			"2 busy cores.",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "out", Required: true, Usage: "folder DIR to write the zoo to"},
 			&cli.IntFlag{Name: "epochs", Value: experiments.DefaultZooEpochs,
