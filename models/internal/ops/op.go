@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
@@ -25,10 +26,13 @@ import (
 // kernelOp is a gorgonia.Op whose inputs and output have shapes fixed when
 // the graph is built and whose work is one call into the kernels package.
 type kernelOp struct {
-	// name identifies the operation and all its parameters. Together with
-	// the input shapes it is the op's hash, which gorgonia uses to merge
-	// identical nodes, so it must differ whenever the results can.
-	name    string
+	// name identifies the operation and all its parameters.
+	name string
+
+	// serial is unique to each op added to a graph, and part of its hash;
+	// see apply.
+	serial uint64
+
 	inputs  []tensor.Shape
 	output  tensor.Shape
 	compute func(out []float32, in [][]float32)
@@ -49,8 +53,18 @@ var (
 	_ gorgonia.UsePreallocDoer = (*kernelOp)(nil)
 )
 
-// apply adds op to the graph with the given inputs.
+// opSerials numbers the ops added to graphs.
+var opSerials atomic.Uint64
+
+// apply adds op to the graph with the given inputs. It first gives op a
+// serial number of its own, which goes into the op's hash. gorgonia v0.9.18
+// merges a new node into an existing one when their 32-bit hashes collide
+// and their ops hash alike, without comparing their inputs: two tracks'
+// convolutions of the same shape, say, could become one node. With a serial
+// in the hash, ops of this package never compare equal, so they are never
+// merged.
 func apply(op *kernelOp, inputs ...*gorgonia.Node) (*gorgonia.Node, error) {
+	op.serial = opSerials.Add(1)
 	n, err := gorgonia.ApplyOp(op, inputs...)
 	if err != nil {
 		return nil, fmt.Errorf("apply %s: %w", op.name, err)
@@ -138,7 +152,7 @@ func (op *kernelOp) CallsExtern() bool    { return false }
 func (op *kernelOp) OverwritesInput() int { return -1 }
 
 func (op *kernelOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "%s%v", op.name, op.inputs)
+	fmt.Fprintf(h, "%s%v#%d", op.name, op.inputs, op.serial)
 }
 
 func (op *kernelOp) Hashcode() uint32 {

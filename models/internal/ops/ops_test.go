@@ -210,3 +210,26 @@ func TestConv2DRejectsBadShapes(t *testing.T) {
 		t.Error("bias of the wrong length accepted")
 	}
 }
+
+// TestOpsNeverShareHash checks that two ops of one kind and shape hash
+// differently, so gorgonia never merges their nodes on a hash collision.
+func TestOpsNeverShareHash(t *testing.T) {
+	g := gorgonia.NewGraph()
+	x := gorgonia.NewTensor(g, tensor.Float32, 4, gorgonia.WithShape(1, 2, 5, 5),
+		gorgonia.WithName("x"), gorgonia.WithInit(gorgonia.RangedFrom(0)))
+	first, err := ReLU(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := ReLU(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first == second {
+		t.Fatal("two ReLU ops on one input became one node")
+	}
+	if first.Op().Hashcode() == second.Op().Hashcode() {
+		t.Errorf("two ReLU ops hash alike (%d), so colliding nodes could merge",
+			first.Op().Hashcode())
+	}
+}
