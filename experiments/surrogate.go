@@ -162,25 +162,42 @@ func accuracyCount(data *Data, n int) int {
 	return data.Test.Len()
 }
 
-// LoadSurrogate reads a checkpoint written by Train and rebuilds its model.
+// LoadSurrogate reads a checkpoint written by Train or BuildZoo and
+// rebuilds its model.
 func LoadSurrogate(path string) (*Surrogate, error) {
-	checkpoint, err := models.LoadCheckpoint(path)
+	model, meta, err := LoadCheckpointModel(path)
 	if err != nil {
 		return nil, err
 	}
-	meta := checkpoint.Meta
-	if meta.Spec == nil {
-		return nil, fmt.Errorf("checkpoint %s: header has no spec, so its model cannot be "+
-			"rebuilt", path)
-	}
-	model, _, arch, err := BuildModel(meta.Architecture, meta.Spec.Input, meta.Spec.Classes, meta.Seed)
+	arch, err := canonicalArch(meta.Architecture)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	if err := checkpoint.Apply(models.State(model.Net())); err != nil {
-		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
-	}
 	return &Surrogate{Model: model, Arch: arch, Checkpoint: path, Meta: meta}, nil
+}
+
+// LoadCheckpointModel rebuilds the model of a checkpoint from the backbone
+// spec stored in its header and the MMA options of its architecture
+// string, then loads its weights and BatchNorm statistics.
+func LoadCheckpointModel(path string) (*models.Model, models.CheckpointMeta, error) {
+	checkpoint, err := models.LoadCheckpoint(path)
+	if err != nil {
+		return nil, models.CheckpointMeta{}, err
+	}
+	meta := checkpoint.Meta
+	if meta.Spec == nil {
+		return nil, meta, fmt.Errorf("checkpoint %s: header has no spec, so its model cannot "+
+			"be rebuilt", path)
+	}
+
+	model, _, err := buildOnSpec(meta.Architecture, *meta.Spec, meta.Seed)
+	if err != nil {
+		return nil, meta, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	if err := checkpoint.Apply(models.State(model.Net())); err != nil {
+		return nil, meta, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	return model, meta, nil
 }
 
 func countParams(params []*models.Param) int {

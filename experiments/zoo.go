@@ -558,48 +558,6 @@ func trackOf(name string) (k int, rest string, ok bool) {
 	return k, rest, true
 }
 
-// LoadCheckpointModel rebuilds the model of a checkpoint. A checkpoint
-// that Train wrote names an architecture that BuildModel accepts. A zoo
-// member's backbone is rebuilt from the spec in the header.
-func LoadCheckpointModel(path string) (*models.Model, models.CheckpointMeta, error) {
-	checkpoint, err := models.LoadCheckpoint(path)
-	if err != nil {
-		return nil, models.CheckpointMeta{}, err
-	}
-	meta := checkpoint.Meta
-	if meta.Spec == nil {
-		return nil, meta, fmt.Errorf("checkpoint %s: header has no spec, so its model cannot "+
-			"be rebuilt", path)
-	}
-
-	model, err := rebuildModel(meta)
-	if err != nil {
-		return nil, meta, fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	if err := checkpoint.Apply(models.State(model.Net())); err != nil {
-		return nil, meta, fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	return model, meta, nil
-}
-
-// rebuildModel builds the untrained model of a checkpoint header. A header
-// whose architecture is its spec's name, as a zoo member's is, describes a
-// plain backbone, which is built from the stored spec. The name alone
-// would lose a width factor ("vgg11" for VGG-11 at width 0.25) or name a
-// spec that BuildModel does not accept ("widecnn").
-func rebuildModel(meta models.CheckpointMeta) (*models.Model, error) {
-	spec := *meta.Spec
-	if meta.Architecture != spec.Name {
-		model, _, _, err := BuildModel(meta.Architecture, spec.Input, spec.Classes, meta.Seed)
-		return model, err
-	}
-	backbone, err := models.NewBackbone(spec, meta.Seed)
-	if err != nil {
-		return nil, err
-	}
-	return models.NewModel(backbone, spec.Input, spec.Classes), nil
-}
-
 // ExportCheckpoint rebuilds the model of the checkpoint at checkpointPath
 // (see LoadCheckpointModel) and writes it to onnxPath.
 func ExportCheckpoint(checkpointPath, onnxPath string) error {
