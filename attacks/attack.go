@@ -37,6 +37,10 @@ type Attack interface {
 	// into the same attack.
 	String() string
 
+	// Budget returns the L-infinity budget Eps in pixel units: no pixel of
+	// a result is further than Budget from its clean value.
+	Budget() float32
+
 	// Perturb returns adversarial versions of x, a batch of pixels in
 	// [0, 1] with shape N x C x H x W that matches m.InputShape(), whose
 	// true classes are labels (length N, each in [0, m.Classes())).

@@ -28,6 +28,9 @@ type FGSM struct {
 // Name returns "fgsm".
 func (FGSM) Name() string { return "fgsm" }
 
+// Budget returns Eps.
+func (a FGSM) Budget() float32 { return a.Eps }
+
 // String returns the config as "fgsm:eps=E".
 func (a FGSM) String() string { return formatConfig(a.Name(), a.params()) }
 

@@ -38,6 +38,9 @@ type IFGSM struct {
 // Name returns "ifgsm".
 func (IFGSM) Name() string { return "ifgsm" }
 
+// Budget returns Eps.
+func (a IFGSM) Budget() float32 { return a.Eps }
+
 // String returns the config with defaults filled in, as
 // "ifgsm:eps=E,alpha=A,steps=S".
 func (a IFGSM) String() string {

@@ -56,6 +56,9 @@ type MIFGSM struct {
 // Name returns "mifgsm".
 func (MIFGSM) Name() string { return "mifgsm" }
 
+// Budget returns Eps.
+func (a MIFGSM) Budget() float32 { return a.Eps }
+
 // String returns the config with defaults filled in, as
 // "mifgsm:eps=E,alpha=A,steps=S,decay=D".
 func (a MIFGSM) String() string {

@@ -48,6 +48,9 @@ type PGD struct {
 // Name returns "pgd".
 func (PGD) Name() string { return "pgd" }
 
+// Budget returns Eps.
+func (a PGD) Budget() float32 { return a.Eps }
+
 // String returns the config with defaults filled in, as
 // "pgd:eps=E,alpha=A,steps=S,seed=R".
 func (a PGD) String() string {

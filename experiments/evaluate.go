@@ -2,9 +2,12 @@ package experiments
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 
+	"github.com/mmatransfer/mma/attacks"
 	"github.com/mmatransfer/mma/datasets"
 	"github.com/mmatransfer/mma/eval"
 	"github.com/mmatransfer/mma/models"
@@ -34,9 +37,15 @@ type EvalOptions struct {
 }
 
 // Evaluate measures every adversarial set on every target and returns the
-// transfer table, one row per set and target.
+// transfer table, one row per set and target. Sets made by one attack on
+// two surrogates of the same architecture (two seeds, say) are told apart
+// by their file names. It returns an error when a set's clean images or
+// class count do not match opts.Data or a target.
 func Evaluate(opts EvalOptions, rep Reporter) (*eval.Table, error) {
 	rep = orSilent(rep)
+	if err := checkTargetNames(opts.Targets); err != nil {
+		return nil, err
+	}
 	cache := newCleanCache(opts)
 	table := &eval.Table{}
 	for _, path := range opts.Sets {
@@ -49,6 +58,9 @@ func Evaluate(opts EvalOptions, rep Reporter) (*eval.Table, error) {
 			return nil, err
 		}
 		for _, target := range opts.Targets {
+			if err := checkTarget(target, set, path); err != nil {
+				return nil, err
+			}
 			row, err := measure(cache, target, set, path, clean, opts.BatchSize, rep)
 			if err != nil {
 				return nil, err
@@ -56,7 +68,50 @@ func Evaluate(opts EvalOptions, rep Reporter) (*eval.Table, error) {
 			table.Rows = append(table.Rows, row)
 		}
 	}
-	return table, nil
+	nameSurrogatesApart(table)
+	return table, table.Validate()
+}
+
+// checkTargetNames rejects two targets of one name.
+func checkTargetNames(targets []Target) error {
+	seen := make(map[string]bool)
+	for _, target := range targets {
+		if seen[target.Name] {
+			return fmt.Errorf("two targets are named %q; name them apart", target.Name)
+		}
+		seen[target.Name] = true
+	}
+	return nil
+}
+
+// checkTarget rejects a target whose classes or input shape differ from
+// the set's.
+func checkTarget(target Target, set *eval.AdvSet, path string) error {
+	if target.Model.Classes() != set.Classes {
+		return fmt.Errorf("target %s gives %d classes, but %s holds images of a data set "+
+			"with %d", target.Name, target.Model.Classes(), path, set.Classes)
+	}
+	if !slices.Equal(target.Model.InputShape(), set.Shape) {
+		return fmt.Errorf("target %s takes %v images, but %s holds %v images", target.Name,
+			target.Model.InputShape(), path, set.Shape)
+	}
+	return nil
+}
+
+// nameSurrogatesApart adds the set's file name to the surrogate of rows
+// that would otherwise repeat a surrogate, attack and target.
+func nameSurrogatesApart(table *eval.Table) {
+	type key struct{ surrogate, attack, target string }
+	count := make(map[key]int)
+	for _, row := range table.Rows {
+		count[key{row.Surrogate, row.Attack, row.Target}]++
+	}
+	for i, row := range table.Rows {
+		if count[key{row.Surrogate, row.Attack, row.Target}] > 1 {
+			stem := strings.TrimSuffix(filepath.Base(row.AdvSet), filepath.Ext(row.AdvSet))
+			table.Rows[i].Surrogate = fmt.Sprintf("%s [%s]", row.Surrogate, stem)
+		}
+	}
 }
 
 // measure returns the row of one set on one target.
@@ -112,7 +167,30 @@ func (c *cleanCache) images(set *eval.AdvSet, path string) ([]float32, error) {
 		return nil, fmt.Errorf("%s: labels differ from those of data set %q in %s; "+
 			"evaluate the set on the data set it was made from", path, c.data.Name, c.data.Dir)
 	}
+	if err := checkBudget(set, c.pixels, path, c.data); err != nil {
+		return nil, err
+	}
 	return c.pixels, nil
+}
+
+// checkBudget rejects clean images further from the set's images than its
+// attack's L-infinity budget allows: they are not the images the set was
+// made from.
+func checkBudget(set *eval.AdvSet, clean []float32, path string, data *Data) error {
+	attack, err := attacks.Parse(set.Config.Attack)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	eps := attack.Budget()
+	for i, pixel := range set.Images {
+		if distance := math.Abs(float64(pixel - clean[i])); distance > float64(eps)+1e-6 {
+			return fmt.Errorf("%s: image %d is %.3g away from image %d of data set %q in %s, "+
+				"beyond the attack's budget eps=%g; evaluate the set on the data set it was "+
+				"made from", path, i/set.ImageSize(), distance, set.Indices[i/set.ImageSize()],
+				data.Name, data.Dir, eps)
+		}
+	}
+	return nil
 }
 
 // split returns the split of the data set set's images came from.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -274,13 +275,9 @@ func runEval(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var targets []experiments.Target
-	for _, ref := range c.StringSlice("target") {
-		model, name, err := experiments.LoadTarget(ref)
-		if err != nil {
-			return err
-		}
-		targets = append(targets, experiments.Target{Name: name, Model: model})
+	targets, err := loadTargets(c.StringSlice("target"))
+	if err != nil {
+		return err
 	}
 
 	rep := newReporter(os.Stderr)
@@ -300,4 +297,26 @@ func runEval(c *cli.Context) error {
 	}
 	rep.Logf("wrote %s/{table.csv,table.json,table.md,figure.png,figure.svg}", out)
 	return eval.EncodeMarkdown(os.Stdout, table, metric)
+}
+
+// loadTargets opens every target. Targets that would share a name, such as
+// two checkpoints of one architecture, are told apart by their file names.
+func loadTargets(refs []string) ([]experiments.Target, error) {
+	targets := make([]experiments.Target, len(refs))
+	count := make(map[string]int)
+	for i, ref := range refs {
+		model, name, err := experiments.LoadTarget(ref)
+		if err != nil {
+			return nil, err
+		}
+		targets[i] = experiments.Target{Name: name, Model: model}
+		count[name]++
+	}
+	for i, ref := range refs {
+		if count[targets[i].Name] > 1 {
+			stem := strings.TrimSuffix(filepath.Base(ref), filepath.Ext(ref))
+			targets[i].Name = fmt.Sprintf("%s [%s]", targets[i].Name, stem)
+		}
+	}
+	return targets, nil
 }
