@@ -11,7 +11,7 @@ import (
 )
 
 // Preset is the full config of a reproduce run. Every field is written to
-// the run's config.json, so a table can be traced to what made it.
+// the run's run.json, so a table can be traced to what made it.
 type Preset struct {
 	// Name identifies the preset, such as "mnist".
 	Name string `json:"name"`

@@ -77,6 +77,11 @@ type AttackRun struct {
 func Reproduce(preset Preset, dataDir, outDir string, rep Reporter) (*eval.Table, *Run, error) {
 	rep = orSilent(rep)
 	run := &Run{Preset: preset, GoVersion: runtime.Version(), Started: time.Now().UTC()}
+	if preset.Dataset != "mnist" && slices.Contains(preset.Targets, MNIST8) {
+		return nil, nil, fmt.Errorf("preset %s: target %s classifies MNIST digits, but the "+
+			"data set is %s; use the mnist data set or other targets", preset.Name, MNIST8,
+			preset.Dataset)
+	}
 
 	data, err := LoadData(preset.Dataset, dataDir)
 	if err != nil {

@@ -81,8 +81,8 @@ func Train(opts TrainOptions, rep Reporter) (*Surrogate, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep.Logf("trained %s: %d parameters, %d epochs of %d images in %s, "+
-		"clean test accuracy %.2f%%", arch, countParams(model.Params()), len(report.EpochLoss),
+	rep.Logf("trained %s: %d parameters, %s of %d images in %s, clean test accuracy %.2f%%",
+		arch, countParams(model.Params()), plural(len(report.EpochLoss), "epoch"),
 		report.Images, report.Elapsed.Round(time.Second), 100*accuracy)
 
 	meta, err := checkpointMeta(arch, spec, opts, config, report, accuracy)
@@ -98,12 +98,23 @@ func Train(opts TrainOptions, rep Reporter) (*Surrogate, error) {
 func trainWithProgress(model *models.Model, arch string, data *Data,
 	config models.TrainConfig, rep Reporter) (*models.TrainReport, error) {
 
+	epochs := max(config.Epochs, 1)
 	var progress Progress
+	var lossSum float64
+	var epochSteps int
 	config.Progress = func(done, total int, loss float64) {
 		if progress == nil {
 			progress = rep.Progress("train "+arch, total, "batches")
 		}
 		progress.Set(done)
+
+		lossSum, epochSteps = lossSum+loss, epochSteps+1
+		stepsPerEpoch := total / epochs
+		if done%stepsPerEpoch == 0 {
+			rep.Logf("%s: epoch %d of %d, mean batch loss %.4f", arch, done/stepsPerEpoch,
+				epochs, lossSum/float64(epochSteps))
+			lossSum, epochSteps = 0, 0
+		}
 	}
 	report, err := models.TrainModel(model, data.Train, config)
 	if progress != nil {
@@ -243,4 +254,12 @@ func trainingJSON(config models.TrainConfig) (json.RawMessage, error) {
 		Seed:         config.Seed,
 		Limit:        config.Limit,
 	})
+}
+
+// plural returns "1 epoch" or "3 epochs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -32,7 +32,7 @@ func LoadTarget(ref string) (models.Classifier, string, error) {
 		}
 		return surrogate.Model, surrogate.Arch, nil
 	default:
-		return nil, "", fmt.Errorf("target %q: want %s, a .onnx file or a %s checkpoint",
+		return nil, "", fmt.Errorf("model %q: want %s, a .onnx file or a %s checkpoint",
 			ref, MNIST8, CheckpointExt)
 	}
 }
@@ -44,12 +44,18 @@ func targetName(path string) string {
 
 // LoadSurrogateModel opens a model to attack, named as LoadTarget names
 // targets, and returns it with the reference stored in adversarial sets.
-// The model must be differentiable.
-func LoadSurrogateModel(ref string) (models.Differentiable, eval.ModelRef, error) {
+// The model must be differentiable. When data is not nil, a checkpoint
+// trained on another data set than data is rejected.
+func LoadSurrogateModel(ref string, data *Data) (models.Differentiable, eval.ModelRef, error) {
 	if strings.HasSuffix(ref, CheckpointExt) {
 		surrogate, err := LoadSurrogate(ref)
 		if err != nil {
 			return nil, eval.ModelRef{}, err
+		}
+		trainedOn := surrogate.Meta.Dataset
+		if data != nil && trainedOn != "" && trainedOn != data.Name {
+			return nil, eval.ModelRef{}, fmt.Errorf("model %s was trained on %s, not on %s; "+
+				"pass --dataset %s", ref, trainedOn, data.Name, trainedOn)
 		}
 		modelRef, err := surrogate.Ref()
 		return surrogate.Model, modelRef, err

@@ -259,11 +259,16 @@ func ParseConfig(s string) (Config, error) {
 	if s == "" {
 		return c, nil
 	}
+	seen := make(map[string]bool)
 	for _, field := range strings.Split(s, ",") {
 		key, value, found := strings.Cut(strings.TrimSpace(field), "=")
 		if !found {
 			return c, fmt.Errorf("mma config %q: field %q is not key=value", s, field)
 		}
+		if seen[key] {
+			return c, fmt.Errorf("mma config %q: key %q is given twice", s, key)
+		}
+		seen[key] = true
 		set, known := configKeys[key]
 		if !known {
 			return c, fmt.Errorf("mma config %q: unknown key %q, valid keys are %s",

@@ -335,6 +335,7 @@ func TestParseConfigErrors(t *testing.T) {
 		"aux=-1":       "aux=-1",
 		"k=4,split":    `"split" is not key=value`,
 		"fusion=magic": `fusion "magic"`,
+		"k=4,k=2":      `key "k" is given twice`,
 	}
 	for input, want := range cases {
 		_, err := ParseConfig(input)

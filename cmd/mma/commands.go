@@ -82,7 +82,8 @@ func runReproduce(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rep.Logf("wrote %s/{table.csv,table.json,table.md,figure.png,figure.svg,run.json}", out)
+	rep.Logf("wrote %s", filepath.Join(out,
+		"{table.csv,table.json,table.md,figure.png,figure.svg,run.json}"))
 	return eval.EncodeMarkdown(os.Stdout, table, eval.MetricSuccessAll)
 }
 
@@ -139,6 +140,14 @@ func trainCommand() *cli.Command {
 }
 
 func runTrain(c *cli.Context) error {
+	for _, flag := range []string{"epochs", "batch-size"} {
+		if err := checkPositive(c, flag); err != nil {
+			return err
+		}
+	}
+	if err := checkOutputFile(c.String("out")); err != nil {
+		return err
+	}
 	data, err := loadData(c)
 	if err != nil {
 		return err
@@ -210,19 +219,28 @@ func runAttack(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkPositive(c, "batch-size"); err != nil {
+		return err
+	}
+	if err := checkOutputFile(c.String("out")); err != nil {
+		return err
+	}
 	data, err := loadData(c)
 	if err != nil {
 		return err
 	}
-	surrogate, ref, err := experiments.LoadSurrogateModel(c.String("model"))
+	surrogate, ref, err := experiments.LoadSurrogateModel(c.String("model"), data)
 	if err != nil {
 		return err
 	}
-
-	n := min(c.Int("images"), data.Test.Len())
-	if n <= 0 {
+	if c.Int("images") <= 0 {
 		return fmt.Errorf("--images %d: want at least 1", c.Int("images"))
 	}
+	if c.Int("images") > data.Test.Len() {
+		return fmt.Errorf("--images %d: the test split of %s has %d images", c.Int("images"),
+			data.Name, data.Test.Len())
+	}
+	n := c.Int("images")
 	indices := make([]int, n)
 	for i := range indices {
 		indices[i] = i
@@ -271,6 +289,9 @@ func runEval(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkPositive(c, "batch-size"); err != nil {
+		return err
+	}
 	data, err := loadData(c)
 	if err != nil {
 		return err
@@ -295,7 +316,7 @@ func runEval(c *cli.Context) error {
 	if err := experiments.WriteTableMetric(out, table, "transfer", metric); err != nil {
 		return err
 	}
-	rep.Logf("wrote %s/{table.csv,table.json,table.md,figure.png,figure.svg}", out)
+	rep.Logf("wrote %s", filepath.Join(out, "{table.csv,table.json,table.md,figure.png,figure.svg}"))
 	return eval.EncodeMarkdown(os.Stdout, table, metric)
 }
 
@@ -319,4 +340,31 @@ func loadTargets(refs []string) ([]experiments.Target, error) {
 		}
 	}
 	return targets, nil
+}
+
+// checkPositive rejects an integer flag below 1.
+func checkPositive(c *cli.Context, flag string) error {
+	if value := c.Int(flag); value < 1 {
+		return fmt.Errorf("--%s %d: want at least 1", flag, value)
+	}
+	return nil
+}
+
+// checkOutputFile checks, before any work, that a file can be created at
+// path: its folder exists and is writable.
+func checkOutputFile(path string) error {
+	dir := filepath.Dir(path)
+	info, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("output %s: folder %s: %w; create it first", path, dir, err)
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("output %s: %s is not a folder", path, dir)
+	}
+	probe, err := os.CreateTemp(dir, ".mma-write-check-*")
+	if err != nil {
+		return fmt.Errorf("output %s: folder %s is not writable: %w", path, dir, err)
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
 }
