@@ -12,22 +12,28 @@ import (
 // ReLU and 2x2 max pooling, then a head of flatten, linear 128, ReLU and
 // linear classes.
 func SmallCNN(input []int, classes int) Spec {
+	return smallCNN("smallcnn", input, classes, ReLU, MaxPool)
+}
+
+// smallCNN returns SmallCNN's layers named name, with activation in place
+// of ReLU and pooling in place of max pooling.
+func smallCNN(name string, input []int, classes int, activation, pooling LayerKind) Spec {
 	convStage := func(name string, channels int) Stage {
 		return Stage{Name: name, Layers: []Layer{
 			{Kind: Conv, Out: channels, Kernel: 3, Pad: 1},
-			{Kind: ReLU},
-			{Kind: MaxPool, Kernel: 2},
+			{Kind: activation},
+			{Kind: pooling, Kernel: 2},
 		}}
 	}
 	return Spec{
-		Name:    "smallcnn",
+		Name:    name,
 		Input:   append([]int(nil), input...),
 		Classes: classes,
 		Stages:  []Stage{convStage("stage1", 32), convStage("stage2", 64)},
 		Head: []Layer{
 			{Kind: Flatten},
 			{Kind: Linear, Out: 128},
-			{Kind: ReLU},
+			{Kind: activation},
 			{Kind: Linear, Out: classes},
 		},
 	}
@@ -62,10 +68,10 @@ func MLP(input []int, classes int, hidden ...int) Spec {
 	return spec
 }
 
-// SpecNames lists the architecture names SpecByName accepts; the image
-// architectures among them also take a width suffix.
-var SpecNames = []string{"smallcnn", "mlp", "vgg11", "resnet8", "resnet20", "resnet32",
-	"resnet18"}
+// SpecNames lists the architecture names SpecByName accepts; vgg11 and the
+// ResNets also take a width suffix.
+var SpecNames = []string{"smallcnn", "mlp", "widecnn", "gelucnn", "vgg11", "resnet8",
+	"resnet20", "resnet32", "resnet18"}
 
 // SpecByName returns the spec of the named architecture for input
 // (C x H x W) and classes. Names are case-insensitive and follow the
@@ -85,14 +91,11 @@ func SpecByName(name string, input []int, classes int) (Spec, error) {
 	}
 
 	switch base {
-	case "smallcnn", "mlp":
+	case "smallcnn", "mlp", "widecnn", "gelucnn":
 		if hasWidth {
 			return Spec{}, fmt.Errorf("architecture %q: %s takes no width suffix", name, base)
 		}
-		if base == "smallcnn" {
-			return SmallCNN(input, classes), nil
-		}
-		return MLP(input, classes), nil
+		return fixedSpecs[base](input, classes), nil
 	case "vgg11":
 		return VGG11(input, classes, width)
 	case "resnet8", "resnet20", "resnet32":
@@ -107,6 +110,14 @@ func SpecByName(name string, input []int, classes int) (Spec, error) {
 		return Spec{}, fmt.Errorf("unknown architecture %q, want one of %s", name,
 			strings.Join(SpecNames, ", "))
 	}
+}
+
+// fixedSpecs are the architectures without a width factor.
+var fixedSpecs = map[string]func(input []int, classes int) Spec{
+	"smallcnn": SmallCNN,
+	"mlp":      func(input []int, classes int) Spec { return MLP(input, classes) },
+	"widecnn":  WideCNN,
+	"gelucnn":  GELUCNN,
 }
 
 // parseSpecName splits name into its lower-case base and the width factor

@@ -25,23 +25,5 @@ func WideCNN(input []int, classes int) Spec {
 // then a head of flatten, linear 128, GELU and linear classes. It is
 // SmallCNN with a smooth activation and smooth pooling.
 func GELUCNN(input []int, classes int) Spec {
-	convStage := func(name string, channels int) Stage {
-		return Stage{Name: name, Layers: []Layer{
-			{Kind: Conv, Out: channels, Kernel: 3, Pad: 1},
-			{Kind: GELU},
-			{Kind: AvgPool, Kernel: 2},
-		}}
-	}
-	return Spec{
-		Name:    "gelucnn",
-		Input:   append([]int(nil), input...),
-		Classes: classes,
-		Stages:  []Stage{convStage("stage1", 32), convStage("stage2", 64)},
-		Head: []Layer{
-			{Kind: Flatten},
-			{Kind: Linear, Out: 128},
-			{Kind: GELU},
-			{Kind: Linear, Out: classes},
-		},
-	}
+	return smallCNN("gelucnn", input, classes, GELU, AvgPool)
 }
