@@ -58,6 +58,10 @@ type config interface {
 
 // checkEps returns an error unless eps is an L-infinity budget in (0, 1].
 func checkEps(eps float32) error {
+	if eps == 0 {
+		return fmt.Errorf("eps is missing: it has no default; give the L-infinity budget in " +
+			"(0, 1], such as eps=0.3 for digits or eps=16/255 for CIFAR and ImageNet")
+	}
 	if !(eps > 0 && eps <= 1) {
 		return fmt.Errorf("eps=%v is invalid, expected an L-infinity budget in (0, 1] "+
 			"such as 0.3 for digits or 16/255 for CIFAR and ImageNet", eps)

@@ -157,7 +157,7 @@ func TestAttacksRejectInvalidConfig(t *testing.T) {
 		attack Attack
 		want   string
 	}{
-		{FGSM{}, "eps=0 is invalid"},
+		{FGSM{}, "eps is missing"},
 		{FGSM{Eps: 1.5}, "eps=1.5 is invalid"},
 		{FGSM{Eps: nan}, "eps=NaN is invalid"},
 		{IFGSM{Eps: -0.1}, "eps=-0.1 is invalid"},
@@ -166,7 +166,7 @@ func TestAttacksRejectInvalidConfig(t *testing.T) {
 		{PGD{Eps: 2}, "eps=2 is invalid"},
 		{PGD{Eps: 0.1, Alpha: nan}, "alpha=NaN is invalid"},
 		{PGD{Eps: 0.1, Steps: -3}, "steps=-3 is invalid"},
-		{MIFGSM{}, "eps=0 is invalid"},
+		{MIFGSM{}, "eps is missing"},
 		{MIFGSM{Eps: 0.1, Alpha: -1}, "alpha=-1 is invalid"},
 		{MIFGSM{Eps: 0.1, Steps: -2}, "steps=-2 is invalid"},
 		{MIFGSM{Eps: 0.1, Decay: float32(math.Inf(1))}, "decay=+Inf is invalid"},

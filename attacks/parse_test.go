@@ -87,7 +87,7 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"cw:eps=0.3", []string{`unknown attack name "cw"`, "fgsm, ifgsm, pgd, mifgsm"}},
 		{"", []string{`unknown attack name ""`, "fgsm, ifgsm, pgd, mifgsm"}},
-		{"fgsm", []string{"parse fgsm", "eps=0 is invalid"}},
+		{"fgsm", []string{"parse fgsm", "eps is missing"}},
 		{"fgsm:eps=0.3,steps=10", []string{`unknown key "steps"`, "valid keys: eps"}},
 		{"pgd:eps=0.3,decay=1", []string{`unknown key "decay"`,
 			"valid keys: eps, alpha, steps, seed"}},

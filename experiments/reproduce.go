@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -241,11 +242,18 @@ func craftSets(preset Preset, data *Data, surrogates []*Surrogate, outDir string
 func craftOrReuse(opts CraftOptions, path string, rep Reporter) (AttackRun, error) {
 	record := AttackRun{Surrogate: opts.Ref.Arch, Attack: opts.Attack.String(), Set: path,
 		Images: len(opts.Indices)}
-	if existing, err := eval.LoadAdvSet(path); err == nil && sameSet(existing, opts) {
+	existing, err := eval.LoadAdvSet(path)
+	switch {
+	case err == nil && sameSet(existing, opts):
 		record.Reused = true
-		fmt.Sscan(existing.Config.Extra["seconds_per_image"], &record.SecondsPerImage)
+		record.SecondsPerImage, _ = strconv.ParseFloat(
+			existing.Config.Extra["seconds_per_image"], 64)
 		rep.Logf("reusing %s", path)
 		return record, nil
+	case err == nil:
+		rep.Logf("recrafting %s: it was made with another config", path)
+	case !errors.Is(err, fs.ErrNotExist):
+		rep.Logf("recrafting %s: cannot reuse it: %v", path, err)
 	}
 
 	started := time.Now()

@@ -11,11 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 )
 
 func main() {
+	go reportInterrupt()
 	app := newApp()
 	if err := app.Run(os.Args); err != nil {
 		fmt.Fprintf(os.Stderr, "mma: %v\n", err)
@@ -50,4 +53,16 @@ func newApp() *cli.App {
 		EnableBashCompletion: true,
 		ExitErrHandler:       func(*cli.Context, error) {},
 	}
+}
+
+// reportInterrupt waits for Ctrl-C or SIGTERM and exits, saying what is
+// left on disk. Every file is written to a temporary name and renamed
+// when complete, so nothing half-written remains.
+func reportInterrupt() {
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	received := <-signals
+	fmt.Fprintf(os.Stderr, "\nmma: stopped by %v; files already written are complete, and "+
+		"running the same reproduce command again resumes where it stopped\n", received)
+	os.Exit(130)
 }
