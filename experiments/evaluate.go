@@ -37,10 +37,10 @@ type EvalOptions struct {
 }
 
 // Evaluate measures every adversarial set on every target and returns the
-// transfer table, one row per set and target. Sets made by one attack on
-// two surrogates of the same architecture (two seeds, say) are told apart
-// by their file names. It returns an error when a set's clean images or
-// class count do not match opts.Data or a target.
+// transfer table, one row per set and target. Rows of sets made by one
+// attack on two surrogates of the same architecture (two seeds, say) get
+// the sets' file names appended to the surrogate. It returns an error when
+// a set's clean images or class count do not match opts.Data or a target.
 func Evaluate(opts EvalOptions, rep Reporter) (*eval.Table, error) {
 	rep = orSilent(rep)
 	if err := checkTargetNames(opts.Targets); err != nil {
@@ -88,11 +88,11 @@ func checkTargetNames(targets []Target) error {
 // the set's.
 func checkTarget(target Target, set *eval.AdvSet, path string) error {
 	if target.Model.Classes() != set.Classes {
-		return fmt.Errorf("target %s gives %d classes, but %s holds images of a data set "+
-			"with %d", target.Name, target.Model.Classes(), path, set.Classes)
+		return fmt.Errorf("target %s gives %d classes, but %s contains images of a data "+
+			"set with %d", target.Name, target.Model.Classes(), path, set.Classes)
 	}
 	if !slices.Equal(target.Model.InputShape(), set.Shape) {
-		return fmt.Errorf("target %s takes %v images, but %s holds %v images", target.Name,
+		return fmt.Errorf("target %s takes %v images, but %s contains %v images", target.Name,
 			target.Model.InputShape(), path, set.Shape)
 	}
 	return nil

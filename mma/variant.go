@@ -17,8 +17,8 @@ const (
 	StridedConv Downsample = "strided" // a learned conv with the window as kernel and stride
 )
 
-// Variant is how one track of a heterogeneous MMA differs from the
-// backbone.
+// Variant is the set of changes one track of a heterogeneous MMA makes to
+// the backbone's layers.
 type Variant struct {
 	// Kernel is the size the track gives the backbone's 3x3 convolutions
 	// (3 or 5). Other kernel sizes are kept.
@@ -45,10 +45,10 @@ var (
 	skipCycle       = []bool{true, true, false, false}
 )
 
-// VariantOf returns the variant of track k of a heterogeneous MMA: kernel
-// sizes cycle 3, 5; activations ReLU, LeakyReLU, Softplus, GELU;
-// downsampling max pool, average pool, strided conv; skip connections on,
-// on, off, off. Track 0 keeps the backbone's layers, and track 5, for
+// VariantOf returns the variant of track k of a heterogeneous MMA. Each
+// property cycles on its own: kernel sizes 3, 5; activations ReLU,
+// LeakyReLU, Softplus, GELU; downsampling by max pool, average pool,
+// strided conv; skip connections on, on, off, off. Track 0 keeps the backbone's layers, and track 5, for
 // example, has 5x5 kernels, LeakyReLU, strided-conv downsampling and skip
 // connections.
 func VariantOf(k int) Variant {
@@ -69,7 +69,7 @@ func (v Variant) String() string {
 	return fmt.Sprintf("%dx%d %s %s %s", v.Kernel, v.Kernel, v.Activation, v.Downsample, skip)
 }
 
-// apply returns layers changed as v says. channels is the channel count of
+// apply returns layers with v's changes. channels is the channel count of
 // the layers' input, which a strided conv replacing a pooling layer keeps.
 func (v Variant) apply(layers []models.Layer, channels int) []models.Layer {
 	changed := make([]models.Layer, 0, len(layers))

@@ -51,17 +51,7 @@ func reproduceCommand() *cli.Command {
 	}
 }
 
-func presetList() string {
-	names := experiments.PresetNames()
-	list := ""
-	for i, name := range names {
-		if i > 0 {
-			list += ", "
-		}
-		list += name
-	}
-	return list
-}
+func presetList() string { return strings.Join(experiments.PresetNames(), ", ") }
 
 func runReproduce(c *cli.Context) error {
 	preset, err := experiments.LookupPreset(c.String("preset"))
@@ -203,16 +193,7 @@ func attackCommand() *cli.Command {
 	}
 }
 
-func attackList() string {
-	list := ""
-	for i, name := range attacks.Names() {
-		if i > 0 {
-			list += ", "
-		}
-		list += name
-	}
-	return list
-}
+func attackList() string { return strings.Join(attacks.Names(), ", ") }
 
 func runAttack(c *cli.Context) error {
 	attack, err := attacks.Parse(c.String("attack"))
@@ -233,6 +214,7 @@ func runAttack(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+
 	if c.Int("images") <= 0 {
 		return fmt.Errorf("--images %d: want at least 1", c.Int("images"))
 	}
@@ -245,6 +227,7 @@ func runAttack(c *cli.Context) error {
 	for i := range indices {
 		indices[i] = i
 	}
+
 	rep := newReporter(os.Stderr)
 	set, err := experiments.Craft(experiments.CraftOptions{
 		Surrogate: surrogate, Ref: ref, Attack: attack, Data: data.Test,
@@ -321,7 +304,7 @@ func runEval(c *cli.Context) error {
 }
 
 // loadTargets opens every target. Targets that would share a name, such as
-// two checkpoints of one architecture, are told apart by their file names.
+// two checkpoints of one architecture, get their file names appended.
 func loadTargets(refs []string) ([]experiments.Target, error) {
 	targets := make([]experiments.Target, len(refs))
 	count := make(map[string]int)
