@@ -86,8 +86,12 @@ func describePreset(p experiments.Preset) string {
 	if p.AccuracyImages > 0 {
 		accuracy = fmt.Sprintf("the first %d test images", p.AccuracyImages)
 	}
-	return fmt.Sprintf("surrogates %v trained for %d epochs on %s; attacks %v on the first "+
-		"%d test images; targets %v; clean accuracy on %s; seed %d", p.Surrogates, p.Epochs,
+	epochs := fmt.Sprintf("%d epochs", p.Epochs)
+	if p.Epochs == 1 {
+		epochs = "1 epoch"
+	}
+	return fmt.Sprintf("surrogates %v trained for %s on %s; attacks %v on the first "+
+		"%d test images; targets %v; clean accuracy on %s; seed %d", p.Surrogates, epochs,
 		train, p.Attacks, p.AttackImages, p.Targets, accuracy, p.Seed)
 }
 
