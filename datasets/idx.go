@@ -178,7 +178,7 @@ func checkMagic(magic uint32, kind idxKind) error {
 func dataSize(dims []int, kind idxKind) (int, error) {
 	if kind.dims == 3 {
 		if dims[1] == 0 || dims[2] == 0 {
-			return 0, fmt.Errorf("header says %s of %dx%d, want rows and columns > 0",
+			return 0, fmt.Errorf("header gives %s of %dx%d, want rows and columns > 0",
 				kind.noun, dims[1], dims[2])
 		}
 	}
@@ -218,8 +218,8 @@ func sizeError(dims []int, kind idxKind, size, headerSize, got int) error {
 	}
 
 	if got < size {
-		return fmt.Errorf("truncated: header says %s, file has %d bytes after the %d-byte header",
+		return fmt.Errorf("truncated: header gives %s, file has %d bytes after the %d-byte header",
 			promised, got, headerSize)
 	}
-	return fmt.Errorf("header says %s, file has more data after them", promised)
+	return fmt.Errorf("header gives %s, file has more data after them", promised)
 }

@@ -147,23 +147,23 @@ func TestReadIDXImagesErrors(t *testing.T) {
 		{
 			name:    "short data",
 			content: valid[:16+10],
-			parts: []string{"truncated: header says 2 images of 3x4 (24 bytes), " +
+			parts: []string{"truncated: header gives 2 images of 3x4 (24 bytes), " +
 				"file has 10 bytes after the 16-byte header"},
 		},
 		{
 			name:    "short data gzipped",
 			content: gzipBytes(t, valid[:16+10]),
-			parts:   []string{"truncated: header says 2 images of 3x4 (24 bytes), file has 10"},
+			parts:   []string{"truncated: header gives 2 images of 3x4 (24 bytes), file has 10"},
 		},
 		{
 			name:    "extra data",
 			content: append(append([]byte{}, valid...), 1, 2, 3),
-			parts:   []string{"header says 2 images of 3x4 (24 bytes), file has more data"},
+			parts:   []string{"header gives 2 images of 3x4 (24 bytes), file has more data"},
 		},
 		{
 			name:    "zero rows",
 			content: idxBytes(0x803, []uint32{2, 0, 4}, nil),
-			parts:   []string{"header says images of 0x4, want rows and columns > 0"},
+			parts:   []string{"header gives images of 0x4, want rows and columns > 0"},
 		},
 	}
 
@@ -185,7 +185,7 @@ func TestReadIDXImagesCutGzipStream(t *testing.T) {
 
 	_, err := ReadIDXImages(path)
 	wantErrorParts(t, err, "read "+path+": ",
-		"truncated: header says 100 images of 28x28 (78400 bytes), file has")
+		"truncated: header gives 100 images of 28x28 (78400 bytes), file has")
 }
 
 func TestReadIDXLabelsErrors(t *testing.T) {
@@ -203,7 +203,7 @@ func TestReadIDXLabelsErrors(t *testing.T) {
 		{
 			name:    "short data",
 			content: idxBytes(0x801, []uint32{10}, sequence(4)),
-			parts: []string{"truncated: header says 10 labels (10 bytes), " +
+			parts: []string{"truncated: header gives 10 labels (10 bytes), " +
 				"file has 4 bytes after the 8-byte header"},
 		},
 	}

@@ -291,14 +291,14 @@ func checkCheckpointFrame(content []byte) error {
 
 	length := binary.LittleEndian.Uint64(content[len(checkpointMagic)+4:])
 	if uint64(len(content)) < length {
-		return fmt.Errorf("truncated: length field says %d bytes, file has %d", length, len(content))
+		return fmt.Errorf("truncated: length field gives %d bytes, file has %d", length, len(content))
 	}
 	if uint64(len(content)) > length {
-		return fmt.Errorf("file has %d bytes, length field says %d: extra data after the checksum",
+		return fmt.Errorf("file has %d bytes, length field gives %d: extra data after the checksum",
 			len(content), length)
 	}
 	if length < uint64(checkpointPrefixSize+checksumSize) {
-		return fmt.Errorf("length field says %d bytes, too short for a checkpoint", length)
+		return fmt.Errorf("length field gives %d bytes, too short for a checkpoint", length)
 	}
 
 	body, stored := content[:len(content)-checksumSize], content[len(content)-checksumSize:]

@@ -286,7 +286,7 @@ func TestLoadCheckpointCorruption(t *testing.T) {
 			return c
 		}, []string{"unsupported format version 7", "reads version 1 only"}},
 		{"cut in the data", func(c []byte) []byte { return c[:size-40] },
-			[]string{"truncated: length field says " + strconv.Itoa(size) + " bytes, file has " +
+			[]string{"truncated: length field gives " + strconv.Itoa(size) + " bytes, file has " +
 				strconv.Itoa(size-40)}},
 		{"extra bytes", func(c []byte) []byte { return append(c, 0, 0) },
 			[]string{"extra data after the checksum"}},
