@@ -157,7 +157,7 @@ func inverseStd(variance *gorgonia.Node) (*gorgonia.Node, error) {
 func (bn batchNorm) registerUpdate(stats *gorgonia.Node, count int) {
 	channels := stats.Shape().TotalSize() / 2
 	var batchStats gorgonia.Value = newVector(2 * channels)
-	gorgonia.Read(stats, &batchStats)
+	read := gorgonia.Read(stats, &batchStats)
 
 	correction := float32(1)
 	if count > 1 {
@@ -168,7 +168,7 @@ func (bn batchNorm) registerUpdate(stats *gorgonia.Node, count int) {
 		mixInto(bn.mean.Value.Data().([]float32), values[:channels], 1)
 		mixInto(bn.variance.Value.Data().([]float32), values[channels:], correction)
 	}
-	addStateUpdate(stats.Graph(), update)
+	addStateUpdate(stats.Graph(), read, update)
 }
 
 func newVector(n int) *tensor.Dense {

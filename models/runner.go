@@ -58,7 +58,7 @@ type graph struct {
 
 	// stateUpdates update running statistics (BatchNorm) from the values
 	// the last run read; a training step calls them after the optimiser.
-	stateUpdates []func()
+	stateUpdates []stateUpdate
 }
 
 // NewModel returns a Model that runs net on images of shape input
@@ -292,8 +292,29 @@ func (m *Model) buildGraph(key graphKey) (gr *graph, err error) {
 		return nil, fmt.Errorf("build graph for batch %d: %w", key.batch, err)
 	}
 
-	gr.machine = gorgonia.NewTapeMachine(gr.g)
+	gr.machine = gorgonia.NewTapeMachine(gr.g.SubgraphRoots(gr.outputs()...))
 	return gr, nil
+}
+
+// outputs returns the nodes a graph's purpose reads. The tape machine runs
+// only what they need: gorgonia.Grad adds a gradient node for every input
+// of every op on the way back, such as the weight gradients of an input
+// gradient graph or the image gradient of a training graph, and a machine
+// of the whole graph would compute them all. A training graph also keeps
+// the Read nodes that copy BatchNorm's batch statistics.
+func (gr *graph) outputs() gorgonia.Nodes {
+	switch {
+	case gr.inputGrad != nil:
+		return gorgonia.Nodes{gr.losses, gr.inputGrad}
+	case gr.loss != nil:
+		roots := append(gorgonia.Nodes{gr.loss}, gr.paramGrads...)
+		for _, update := range gr.stateUpdates {
+			roots = append(roots, update.read)
+		}
+		return roots
+	default:
+		return gorgonia.Nodes{gr.logits}
+	}
 }
 
 func (m *Model) checkLogits(logits *gorgonia.Node, batch int) error {

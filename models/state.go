@@ -34,12 +34,24 @@ func State(net Net) []*Param {
 // runner (in tests, say) is not kept alive by its entry.
 var stateUpdates = struct {
 	sync.Mutex
-	byGraph map[weak.Pointer[gorgonia.ExprGraph]][]func()
-}{byGraph: make(map[weak.Pointer[gorgonia.ExprGraph]][]func())}
+	byGraph map[weak.Pointer[gorgonia.ExprGraph]][]stateUpdate
+}{byGraph: make(map[weak.Pointer[gorgonia.ExprGraph]][]stateUpdate)}
 
-// addStateUpdate registers update to run after each training step of g.
-// update must not refer to g, or g would never be collected.
-func addStateUpdate(g *gorgonia.ExprGraph, update func()) {
+// stateUpdate is one registered update.
+type stateUpdate struct {
+	// read is the gorgonia.Read node that copies the values run uses. The
+	// runner keeps it in the graph's machine, which runs only the nodes
+	// its outputs need.
+	read *gorgonia.Node
+
+	// run updates the state after a training step.
+	run func()
+}
+
+// addStateUpdate registers update to run after each training step of g,
+// from the values the Read node read copies. update must not refer to g,
+// or g would never be collected.
+func addStateUpdate(g *gorgonia.ExprGraph, read *gorgonia.Node, update func()) {
 	key := weak.Make(g)
 
 	stateUpdates.Lock()
@@ -47,12 +59,14 @@ func addStateUpdate(g *gorgonia.ExprGraph, update func()) {
 	if _, ok := stateUpdates.byGraph[key]; !ok {
 		runtime.AddCleanup(g, forgetStateUpdates, key)
 	}
-	stateUpdates.byGraph[key] = append(stateUpdates.byGraph[key], update)
+	stateUpdates.byGraph[key] = append(stateUpdates.byGraph[key],
+		stateUpdate{read: read, run: update})
 }
 
 // takeStateUpdates returns the updates registered for g and removes them
-// from the registry.
-func takeStateUpdates(g *gorgonia.ExprGraph) []func() {
+// from the registry. A graph that nobody takes them from stays in memory
+// until then, because each update's Read node refers to it.
+func takeStateUpdates(g *gorgonia.ExprGraph) []stateUpdate {
 	key := weak.Make(g)
 
 	stateUpdates.Lock()

@@ -325,7 +325,7 @@ func (m *Model) step(x *tensor.Dense, labels []int, opt optimizer) (float64, err
 	}
 	opt.step(gr.params, grads)
 	for _, update := range gr.stateUpdates {
-		update()
+		update.run()
 	}
 	if err := checkParamsFinite(gr.params); err != nil {
 		return 0, fmt.Errorf("after the step: %w; lower the learning rate", err)
