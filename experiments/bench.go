@@ -122,7 +122,8 @@ func benchWorkload(w Workload, batch int, seconds float64) (BenchResult, error) 
 	return result, nil
 }
 
-// randomBatch returns batch random images of shape in [0, 1] and labels.
+// randomBatch returns a batch of random images of the given shape, with
+// pixels in [0, 1], and random labels in [0, 10).
 func randomBatch(batch int, shape []int) (*tensor.Dense, []int) {
 	rng := rand.New(rand.NewSource(0))
 	pixels := make([]float32, batch*shape[0]*shape[1]*shape[2])

@@ -309,7 +309,7 @@ func loadTargets(preset Preset, data *Data, surrogates []*Surrogate, run *Run,
 }
 
 // WriteTable writes table as CSV, JSON and Markdown, and its figure as PNG
-// and SVG, into outDir; the Markdown cells and the figure show the success
+// and SVG, into outDir. The Markdown cells and the figure show the success
 // rate over all images.
 func WriteTable(outDir string, table *eval.Table, title string) error {
 	return WriteTableMetric(outDir, table, title, eval.MetricSuccessAll)
