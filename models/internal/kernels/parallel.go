@@ -64,3 +64,11 @@ func getBuffer(n int) *[]float32 {
 }
 
 func putBuffer(p *[]float32) { bufferPool.Put(p) }
+
+// ForEach calls body(i) for every i in [0, n), spread over up to
+// GOMAXPROCS goroutines. Calls for different i must not write to the same
+// memory. Each call runs on one goroutine, so a body that sums in a fixed
+// order gives the same result on every run.
+func ForEach(n int, body func(i int)) {
+	parallelFor(n, func(_, i int) { body(i) })
+}

@@ -6,6 +6,8 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/mmatransfer/mma/models/internal/kernels"
 )
 
 // channelLayout describes x (N x C x H x W or N x C) as N blocks of C
@@ -90,10 +92,10 @@ func BatchNormStats(x *gorgonia.Node) (*gorgonia.Node, error) {
 		inputs: []tensor.Shape{layout.shape},
 		output: tensor.Shape{2 * layout.channels},
 		compute: func(y []float32, args [][]float32) {
-			for c := range layout.channels {
+			kernels.ForEach(layout.channels, func(c int) {
 				mean, variance := channelMoments(layout, args[0], c)
 				y[c], y[layout.channels+c] = float32(mean), float32(variance)
-			}
+			})
 		},
 	}, x)
 }
@@ -117,7 +119,7 @@ func channelMoments(l channelLayout, x []float32, c int) (mean, variance float64
 }
 
 func batchNormForward(l channelLayout, eps float64, y, x, weight, bias []float32) {
-	for c := range l.channels {
+	kernels.ForEach(l.channels, func(c int) {
 		mean, variance := channelMoments(l, x, c)
 		scale := float32(float64(weight[c]) / math.Sqrt(variance+eps))
 		shift := bias[c] - float32(mean)*scale
@@ -128,7 +130,7 @@ func batchNormForward(l channelLayout, eps float64, y, x, weight, bias []float32
 				out[i] = v*scale + shift
 			}
 		}
-	}
+	})
 }
 
 // batchNormGradients returns the gradient nodes of x, weight and bias.
@@ -191,7 +193,7 @@ func batchNormSums(l channelLayout, x, dy []float32, c int, mean,
 
 func batchNormInputGradient(l channelLayout, eps float64, dx, x, weight, dy []float32) {
 	count := float64(l.count())
-	for c := range l.channels {
+	kernels.ForEach(l.channels, func(c int) {
 		mean, variance := channelMoments(l, x, c)
 		inverseStd := 1 / math.Sqrt(variance+eps)
 		sumDy, sumDyXhat := batchNormSums(l, x, dy, c, mean, inverseStd)
@@ -205,7 +207,7 @@ func batchNormInputGradient(l channelLayout, eps float64, dx, x, weight, dy []fl
 				out[i] = float32(factor * (count*float64(grads[i]) - sumDy - xhat*sumDyXhat))
 			}
 		}
-	}
+	})
 }
 
 // ChannelAffine returns x * scale + shift with one scale and shift per
@@ -239,7 +241,7 @@ func ChannelAffine(x, scale, shift *gorgonia.Node) (*gorgonia.Node, error) {
 }
 
 func channelAffine(l channelLayout, y, x, scale, shift []float32) {
-	for n := range l.images {
+	kernels.ForEach(l.images, func(n int) {
 		for c := range l.channels {
 			start := (n*l.channels + c) * l.pixels
 			out := y[start : start+l.pixels]
@@ -247,7 +249,7 @@ func channelAffine(l channelLayout, y, x, scale, shift []float32) {
 				out[i] = v*scale[c] + shift[c]
 			}
 		}
-	}
+	})
 }
 
 // channelAffineGradients returns dx = dy * scale, dscale = sum(dy * x) and
@@ -273,7 +275,7 @@ func channelAffineGradients(l channelLayout, inputs gorgonia.Nodes,
 		inputs: []tensor.Shape{l.shape, l.shape},
 		output: vector,
 		compute: func(y []float32, args [][]float32) {
-			for c := range l.channels {
+			kernels.ForEach(l.channels, func(c int) {
 				var sum float64
 				for n := range l.images {
 					start := (n*l.channels + c) * l.pixels
@@ -283,7 +285,7 @@ func channelAffineGradients(l channelLayout, inputs gorgonia.Nodes,
 					}
 				}
 				y[c] = float32(sum)
-			}
+			})
 		},
 	}, grad, inputs[0])
 	if err != nil {
@@ -304,7 +306,7 @@ func channelSum(l channelLayout, dy *gorgonia.Node) (*gorgonia.Node, error) {
 		inputs: []tensor.Shape{l.shape},
 		output: tensor.Shape{l.channels},
 		compute: func(y []float32, args [][]float32) {
-			for c := range l.channels {
+			kernels.ForEach(l.channels, func(c int) {
 				var sum float64
 				l.channelValues(args[0], c, func(values []float32) {
 					for _, v := range values {
@@ -312,7 +314,7 @@ func channelSum(l channelLayout, dy *gorgonia.Node) (*gorgonia.Node, error) {
 					}
 				})
 				y[c] = float32(sum)
-			}
+			})
 		},
 	}, dy)
 }
