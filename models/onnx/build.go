@@ -205,7 +205,7 @@ func (b *builder) apply(k *kernel, inputs ...*value) (*value, error) {
 		nodes[i] = n
 		want[i] = !v.isConstant()
 	}
-	n, err := gorgonia.ApplyOp(newFuncOp(k, want), nodes...)
+	n, err := applyKernel(k, want, nodes...)
 	if err != nil {
 		return nil, fmt.Errorf("apply %s: %w", k.name, err)
 	}

@@ -32,8 +32,8 @@ func newGradientRunner(net *network, scale float32, batch, classes int) (r *grad
 
 	target := gorgonia.NewMatrix(pass.graph, tensor.Float32,
 		gorgonia.WithShape(batch, classes), gorgonia.WithName("onnx.target"))
-	losses, err := gorgonia.ApplyOp(newFuncOp(crossEntropyKernel(batch, classes),
-		[]bool{true, false}), pass.logits, target)
+	losses, err := applyKernel(crossEntropyKernel(batch, classes), []bool{true, false},
+		pass.logits, target)
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,10 @@ type kernelOp struct {
 	// gradient. It is nil for ops that are not differentiable.
 	gradients func(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error)
 
+	// want marks the inputs that have a gradient; nil means all of them
+	// when gradients is set.
+	want []bool
+
 	// result is the tensor Do returned last time. A tape machine drops all
 	// values on Reset and calls Do again on the next run, so reusing the
 	// tensor saves allocating and clearing it on every training step.
@@ -52,6 +56,37 @@ var (
 	_ gorgonia.SDOp            = (*kernelOp)(nil)
 	_ gorgonia.UsePreallocDoer = (*kernelOp)(nil)
 )
+
+// Func is an operation on float32 tensors whose shapes are fixed when the
+// graph is built, written as loops over their elements, for Apply.
+type Func struct {
+	// Name identifies the operation in errors and graph dumps.
+	Name string
+
+	// Inputs and Output are the shapes of the operands and the result. An
+	// input may arrive with another shape of the same number of elements.
+	Inputs []tensor.Shape
+	Output tensor.Shape
+
+	// Forward computes out from in, both in row-major order.
+	Forward func(out []float32, in [][]float32)
+
+	// Gradients adds the gradient nodes of the inputs, given the op's
+	// output node and the gradient of the loss with respect to it. It is
+	// nil for an operation that is not differentiable.
+	Gradients func(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error)
+
+	// Differentiable marks the inputs that have a gradient; nil means all
+	// of them when Gradients is set.
+	Differentiable []bool
+}
+
+// Apply adds f to the graph of its inputs. Like every op of this package,
+// it reuses its output tensor from one run of the graph to the next.
+func Apply(f Func, inputs ...*gorgonia.Node) (*gorgonia.Node, error) {
+	return apply(&kernelOp{name: f.Name, inputs: f.Inputs, output: f.Output,
+		compute: f.Forward, gradients: f.Gradients, want: f.Differentiable}, inputs...)
+}
 
 // opSerials numbers the ops added to graphs.
 var opSerials atomic.Uint64
@@ -127,14 +162,18 @@ func (op *kernelOp) UsePreallocDo(prealloc gorgonia.Value,
 }
 
 // float32Data returns the elements of v, which must be a dense float32
-// tensor of the given shape.
+// tensor with as many elements as shape, in row-major order. A view is
+// copied into a tensor of its own first.
 func float32Data(v gorgonia.Value, shape tensor.Shape) ([]float32, error) {
 	t, ok := v.(*tensor.Dense)
 	if !ok {
 		return nil, fmt.Errorf("got %T, want *tensor.Dense", v)
 	}
-	if !t.Shape().Eq(shape) {
+	if t.Shape().TotalSize() != shape.TotalSize() {
 		return nil, fmt.Errorf("got shape %v, want %v", t.Shape(), shape)
+	}
+	if t.IsMaterializable() {
+		t = t.Materialize().(*tensor.Dense)
 	}
 	data, ok := t.Data().([]float32)
 	if !ok {
@@ -166,7 +205,7 @@ func (op *kernelOp) String() string { return op.name }
 func (op *kernelOp) DiffWRT(inputs int) []bool {
 	wrt := make([]bool, inputs)
 	for i := range wrt {
-		wrt[i] = op.gradients != nil
+		wrt[i] = op.gradients != nil && (op.want == nil || op.want[i])
 	}
 	return wrt
 }
