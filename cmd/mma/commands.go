@@ -46,6 +46,8 @@ func reproduceCommand() *cli.Command {
 				Usage: "preset to run: " + presetList()},
 			&cli.StringFlag{Name: "out",
 				Usage: "output folder; empty means out/PRESET"},
+			&cli.Int64Flag{Name: "seed",
+				Usage: "seed of the weights and the shuffling; 0 keeps the preset's (1)"},
 		}, dataFlags()...),
 		Action: runReproduce,
 	}
@@ -60,6 +62,9 @@ func runReproduce(c *cli.Context) error {
 	}
 	if c.IsSet("dataset") {
 		preset.Dataset = c.String("dataset")
+	}
+	if seed := c.Int64("seed"); seed != 0 {
+		preset.Seed = seed
 	}
 	out := c.String("out")
 	if out == "" {
