@@ -21,7 +21,7 @@ func BuildModel(arch string, input []int, classes int,
 	}
 	spec, err = models.SpecByName(backbone, input, classes)
 	if err != nil {
-		return nil, models.Spec{}, "", fmt.Errorf("architecture %q: %w", arch, err)
+		return nil, models.Spec{}, "", err
 	}
 	model, canonical, err = buildOnSpec(arch, spec, seed)
 	return model, spec, canonical, err

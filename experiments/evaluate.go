@@ -18,6 +18,10 @@ import (
 type Target struct {
 	Name  string
 	Model models.Classifier
+
+	// Dataset is the data set the target was trained on, when known (a
+	// checkpoint records it); "" skips the check against the sets' data.
+	Dataset string
 }
 
 // EvalOptions selects what Evaluate measures.
@@ -84,9 +88,14 @@ func checkTargetNames(targets []Target) error {
 	return nil
 }
 
-// checkTarget rejects a target whose classes or input shape differ from
-// the set's.
+// checkTarget rejects a target trained on another data set than the set's
+// images come from, or whose classes or input shape differ from the set's.
 func checkTarget(target Target, set *eval.AdvSet, path string) error {
+	if source := set.Config.Source.Dataset; target.Dataset != "" && source != "" &&
+		target.Dataset != source {
+		return fmt.Errorf("target %s was trained on %s, but %s holds %s images", target.Name,
+			target.Dataset, path, source)
+	}
 	if target.Model.Classes() != set.Classes {
 		return fmt.Errorf("target %s gives %d classes, but %s contains images of a data "+
 			"set with %d", target.Name, target.Model.Classes(), path, set.Classes)

@@ -287,7 +287,7 @@ func loadTargets(preset Preset, data *Data, surrogates []*Surrogate, run *Run,
 
 	var targets []Target
 	for _, s := range surrogates {
-		targets = append(targets, Target{Name: s.Arch, Model: s.Model})
+		targets = append(targets, Target{Name: s.Arch, Model: s.Model, Dataset: s.Meta.Dataset})
 	}
 	for _, ref := range preset.Targets {
 		model, name, err := LoadTarget(ref)
@@ -303,7 +303,7 @@ func loadTargets(preset Preset, data *Data, surrogates []*Surrogate, run *Run,
 			images)
 		run.Targets = append(run.Targets, TargetRun{Name: name, TestAccuracy: accuracy,
 			TestImages: images})
-		targets = append(targets, Target{Name: name, Model: model})
+		targets = append(targets, Target{Name: name, Model: model, Dataset: targetDataset(ref)})
 	}
 	return targets, nil
 }
@@ -359,4 +359,13 @@ func fileName(s string) string {
 			return '_'
 		}
 	}, s)
+}
+
+// targetDataset returns the data set a built-in target was trained on, and
+// "" for others.
+func targetDataset(ref string) string {
+	if ref == MNIST8 {
+		return "mnist"
+	}
+	return ""
 }

@@ -14,6 +14,27 @@ import (
 // the toolkit, usable as a target without any file.
 const MNIST8 = "mnist-8"
 
+// OpenTarget opens the model that ref names, as LoadTarget does, with the
+// data set it was trained on when that is known.
+func OpenTarget(ref string) (Target, error) {
+	model, name, err := LoadTarget(ref)
+	if err != nil {
+		return Target{}, err
+	}
+	target := Target{Name: name, Model: model}
+	switch {
+	case ref == MNIST8:
+		target.Dataset = "mnist"
+	case strings.HasSuffix(ref, CheckpointExt):
+		checkpoint, err := models.LoadCheckpoint(ref)
+		if err != nil {
+			return Target{}, err
+		}
+		target.Dataset = checkpoint.Meta.Dataset
+	}
+	return target, nil
+}
+
 // LoadTarget opens the model that ref names: MNIST8, an ONNX file (.onnx)
 // or a checkpoint the toolkit trained (.ckpt). It returns the model and a
 // short name for tables.

@@ -329,7 +329,7 @@ func trainMember(opts ZooOptions, member ZooMember, config models.TrainConfig,
 
 	trainOpts := TrainOptions{Data: opts.Data, Seed: member.Seed,
 		AccuracyImages: opts.AccuracyImages}
-	meta, err := checkpointMeta(member.Spec.Name, member.Spec, trainOpts, config, report,
+	meta, err := checkpointMeta(member.Name, member.Spec, trainOpts, config, report,
 		accuracy)
 	if err != nil {
 		return nil, models.CheckpointMeta{}, err
@@ -354,7 +354,7 @@ func zooEntry(member ZooMember, model *models.Model, meta models.CheckpointMeta,
 	}
 	return ZooEntry{
 		Name:         member.Name,
-		Architecture: SpecString(member.Spec),
+		Architecture: SpecString(member.Name, member.Spec),
 		Parameters:   cost.Params,
 		MultiplyAdds: cost.MultiplyAdds,
 		TestAccuracy: meta.Metrics["test_accuracy"],
@@ -383,9 +383,9 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// SpecString writes spec's layers compactly, stage by stage, such as
+// SpecString writes spec's layers under name compactly, stage by stage, such as
 // "smallcnn: stage1[conv32k3p1 relu maxpool2] ... head[flatten linear10]".
-func SpecString(spec models.Spec) string {
+func SpecString(name string, spec models.Spec) string {
 	var parts []string
 	if len(spec.Stem) > 0 {
 		parts = append(parts, "stem["+layersString(spec.Stem)+"]")
@@ -394,7 +394,7 @@ func SpecString(spec models.Spec) string {
 		parts = append(parts, models.StageName(spec, i)+"["+layersString(stage.Layers)+"]")
 	}
 	parts = append(parts, "head["+layersString(spec.Head)+"]")
-	return spec.Name + ": " + strings.Join(parts, " ")
+	return name + ": " + strings.Join(parts, " ")
 }
 
 func layersString(layers []models.Layer) string {

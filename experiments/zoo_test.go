@@ -213,7 +213,7 @@ func TestZooManifestRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	spec := models.GELUCNN([]int{1, 28, 28}, 10)
 	manifest := &ZooManifest{Dataset: "mnist", Input: []int{1, 28, 28}, Classes: 10,
-		Members: []ZooEntry{{Name: "gelucnn", Architecture: SpecString(spec),
+		Members: []ZooEntry{{Name: "gelucnn", Architecture: SpecString("gelucnn", spec),
 			Parameters: 421642, MultiplyAdds: 4_000_000, TestAccuracy: 0.9812, TestImages: 10000,
 			Epochs: 2, TrainImages: 20000, Seed: 106, TrainSeconds: 61.5,
 			Checkpoint: "gelucnn.ckpt", ONNX: "gelucnn.onnx", ONNXSHA256: "ab12"}}}

@@ -53,6 +53,9 @@ func runBench(c *cli.Context) error {
 	if c.Int("batch") <= 0 {
 		return fmt.Errorf("--batch %d: want at least 1", c.Int("batch"))
 	}
+	if c.Float64("seconds") < 0 {
+		return fmt.Errorf("--seconds %g: want 0 or more", c.Float64("seconds"))
+	}
 
 	rep := newReporter(os.Stderr)
 	rep.Logf("Go %s, GOMAXPROCS %d, %s", runtime.Version(), runtime.GOMAXPROCS(0), cpuModel())

@@ -104,7 +104,8 @@ func trainCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "train",
 		Usage: "train a backbone or an MMA and save it as a checkpoint",
-		Description: "ARCH is a backbone (smallcnn, mlp) or an MMA of one, such as " +
+		Description: "ARCH is a backbone (" + strings.Join(models.SpecNames, ", ") + ") or an " +
+			"MMA of one, such as " +
 			"smallcnn/mma:k=4,split=0,width=balanced,fusion=mean,aux=1. Prints the clean " +
 			"test accuracy and writes the checkpoint with its config, seed and metrics.",
 		Flags: append([]cli.Flag{
@@ -142,6 +143,11 @@ func runTrain(c *cli.Context) error {
 	for _, flag := range []string{"epochs", "batch-size"} {
 		if err := checkPositive(c, flag); err != nil {
 			return err
+		}
+	}
+	for _, flag := range []string{"train-images", "accuracy-images", "crop-pad"} {
+		if value := c.Int(flag); value < 0 {
+			return fmt.Errorf("--%s %d: want 0 (see --help) or more", flag, value)
 		}
 	}
 	if err := checkOutputFile(c.String("out")); err != nil {
@@ -313,22 +319,22 @@ func runEval(c *cli.Context) error {
 }
 
 // loadTargets opens every target. Targets that would share a name, such as
-// two checkpoints of one architecture, get their file names appended.
+// two checkpoints of one architecture, get the paths they were given as
+// appended.
 func loadTargets(refs []string) ([]experiments.Target, error) {
 	targets := make([]experiments.Target, len(refs))
 	count := make(map[string]int)
 	for i, ref := range refs {
-		model, name, err := experiments.LoadTarget(ref)
+		target, err := experiments.OpenTarget(ref)
 		if err != nil {
 			return nil, err
 		}
-		targets[i] = experiments.Target{Name: name, Model: model}
-		count[name]++
+		targets[i] = target
+		count[target.Name]++
 	}
 	for i, ref := range refs {
 		if count[targets[i].Name] > 1 {
-			stem := strings.TrimSuffix(filepath.Base(ref), filepath.Ext(ref))
-			targets[i].Name = fmt.Sprintf("%s [%s]", targets[i].Name, stem)
+			targets[i].Name = fmt.Sprintf("%s [%s]", targets[i].Name, ref)
 		}
 	}
 	return targets, nil
@@ -345,6 +351,9 @@ func checkPositive(c *cli.Context, flag string) error {
 // checkOutputFile checks, before any work, that a file can be created at
 // path: its folder exists and is writable.
 func checkOutputFile(path string) error {
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return fmt.Errorf("output %s is a folder; give a file name", path)
+	}
 	dir := filepath.Dir(path)
 	info, err := os.Stat(dir)
 	if err != nil {
