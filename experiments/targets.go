@@ -73,6 +73,9 @@ func LoadSurrogateModel(ref string, data *Data) (models.Differentiable, eval.Mod
 		if err != nil {
 			return nil, eval.ModelRef{}, err
 		}
+		// TODO: this compares data set names only. Checkpoints record no
+		// fingerprint of the files, so other files read under the same name
+		// with --data-dir pass, and ONNX models carry no data set at all.
 		trainedOn := surrogate.Meta.Dataset
 		if data != nil && trainedOn != "" && trainedOn != data.Name {
 			return nil, eval.ModelRef{}, fmt.Errorf("model %s was trained on %s, not on %s; "+
