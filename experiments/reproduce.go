@@ -290,11 +290,12 @@ func loadTargets(preset Preset, data *Data, surrogates []*Surrogate, run *Run,
 		targets = append(targets, Target{Name: s.Arch, Model: s.Model, Dataset: s.Meta.Dataset})
 	}
 	for _, ref := range preset.Targets {
-		model, name, err := LoadTarget(ref)
+		target, err := OpenTarget(ref)
 		if err != nil {
 			return nil, err
 		}
-		accuracy, err := testAccuracy(model, data, preset.AccuracyImages, name, rep)
+		name := target.Name
+		accuracy, err := testAccuracy(target.Model, data, preset.AccuracyImages, name, rep)
 		if err != nil {
 			return nil, err
 		}
@@ -303,7 +304,7 @@ func loadTargets(preset Preset, data *Data, surrogates []*Surrogate, run *Run,
 			images)
 		run.Targets = append(run.Targets, TargetRun{Name: name, TestAccuracy: accuracy,
 			TestImages: images})
-		targets = append(targets, Target{Name: name, Model: model, Dataset: targetDataset(ref)})
+		targets = append(targets, target)
 	}
 	return targets, nil
 }
@@ -359,13 +360,4 @@ func fileName(s string) string {
 			return '_'
 		}
 	}, s)
-}
-
-// targetDataset returns the data set a built-in target was trained on, and
-// "" for others.
-func targetDataset(ref string) string {
-	if ref == MNIST8 {
-		return "mnist"
-	}
-	return ""
 }
