@@ -93,7 +93,7 @@ func checkTargetNames(targets []Target) error {
 func checkTarget(target Target, set *eval.AdvSet, path string) error {
 	if source := set.Config.Source.Dataset; target.Dataset != "" && source != "" &&
 		target.Dataset != source {
-		return fmt.Errorf("target %s was trained on %s, but %s holds %s images", target.Name,
+		return fmt.Errorf("target %s was trained on %s, but %s contains %s images", target.Name,
 			target.Dataset, path, source)
 	}
 	if target.Model.Classes() != set.Classes {

@@ -1,7 +1,7 @@
-// Package experiments runs the toolkit's experiments from a config: the
-// paper presets that train surrogates, craft attacks and evaluate their
-// transfer in one command, with every result traceable to the config and
-// seed that made it, and resumable when interrupted.
+// Package experiments runs the toolkit's experiments from a config. A
+// preset trains surrogates, crafts attacks and evaluates their transfer in
+// one command. Every result can be traced to the config and seed that made
+// it, and an interrupted run resumes where it stopped.
 package experiments
 
 import (

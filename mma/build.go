@@ -10,10 +10,10 @@ import (
 
 // New decomposes backbone into the MMA that c describes, with weights drawn
 // from seed. The stages before c.Split, with the stem, become one shared
-// prefix (empty at split 0); the remaining stages and the head become
-// c.Tracks tracks whose channel and
-// feature counts are scaled by the width ratio (rounded, at least 4). The
-// classifier layer keeps its Classes outputs.
+// prefix, which is empty at split 0. The remaining stages and the head
+// become c.Tracks tracks whose channel and feature counts are scaled by the
+// width ratio (rounded, at least 4). The classifier keeps its Classes
+// outputs.
 //
 // With one track New returns the backbone itself, built exactly as
 // models.NewBackbone(backbone, seed) builds it. The shared prefix draws its

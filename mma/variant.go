@@ -46,9 +46,9 @@ var (
 )
 
 // VariantOf returns the variant of track k of a heterogeneous MMA. Each
-// property cycles on its own: kernel sizes 3, 5; activations ReLU,
-// LeakyReLU, Softplus, GELU; downsampling by max pool, average pool,
-// strided conv; skip connections on, on, off, off. Track 0 keeps the backbone's layers, and track 5, for
+// property cycles on its own. Kernel sizes cycle 3, 5, and activations
+// ReLU, LeakyReLU, Softplus, GELU. Downsampling cycles max pool, average
+// pool, strided conv, and skip connections on, on, off, off. Track 0 keeps the backbone's layers, and track 5, for
 // example, has 5x5 kernels, LeakyReLU, strided-conv downsampling and skip
 // connections.
 func VariantOf(k int) Variant {

@@ -296,12 +296,12 @@ func (m *Model) buildGraph(key graphKey) (gr *graph, err error) {
 	return gr, nil
 }
 
-// outputs returns the nodes a graph's purpose reads. The tape machine runs
-// only what they need: gorgonia.Grad adds a gradient node for every input
-// of every op on the way back, such as the weight gradients of an input
-// gradient graph or the image gradient of a training graph, and a machine
-// of the whole graph would compute them all. A training graph also keeps
-// the Read nodes that copy BatchNorm's batch statistics.
+// outputs returns the nodes a graph's purpose reads, and the tape machine
+// runs only what they need. gorgonia.Grad adds a gradient node for every
+// input of every op on the way back, such as the weight gradients of an
+// input gradient graph or the image gradient of a training graph. A
+// machine of the whole graph would compute them all. A training graph also
+// keeps the Read nodes that copy BatchNorm's batch statistics.
 func (gr *graph) outputs() gorgonia.Nodes {
 	switch {
 	case gr.inputGrad != nil:

@@ -64,8 +64,8 @@ func addStateUpdate(g *gorgonia.ExprGraph, read *gorgonia.Node, update func()) {
 }
 
 // takeStateUpdates returns the updates registered for g and removes them
-// from the registry. A graph that nobody takes them from stays in memory
-// until then, because each update's Read node refers to it.
+// from the registry. Until they are taken, g stays in memory, because each
+// update's Read node refers to it.
 func takeStateUpdates(g *gorgonia.ExprGraph) []stateUpdate {
 	key := weak.Make(g)
 

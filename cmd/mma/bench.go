@@ -25,7 +25,8 @@ func benchCommand() *cli.Command {
 			"threads as Go uses cores, and prints the ratio Go/PyTorch per measurement.",
 		Flags: []cli.Flag{
 			&cli.Float64Flag{Name: "seconds", Value: 5,
-				Usage: "least time each measurement repeats for, after one warm-up call"},
+				Usage: "minimum time in seconds each measurement repeats for, after one " +
+					"warm-up call"},
 			&cli.StringSliceFlag{Name: "workload",
 				Usage: "workload to run (repeatable); default all: " + workloadList()},
 			&cli.IntFlag{Name: "batch", Value: experiments.DefaultBenchBatch,

@@ -1,5 +1,5 @@
 // Package atomicfile writes files so that a reader sees either the old
-// content or the whole new content, never a partial write: the data go to
+// content or the whole new content, never a partial write. The data go to
 // a temporary file in the same folder, which is synced and then renamed
 // over the destination.
 package atomicfile

@@ -10,7 +10,7 @@ import "sync"
 // Each worker takes a fixed, contiguous range of images, in order. The
 // weight gradient sums each worker's images apart and then adds the
 // workers' sums in order, so a fixed assignment makes it bit-identical
-// from run to run; work stealing would group the images differently each
+// from run to run. Work stealing would group the images differently each
 // time and change the float32 rounding.
 func forEachImage(batch int, body func(worker, n int, parallel bool)) {
 	w := workers(batch)

@@ -118,6 +118,9 @@ func channelMoments(l channelLayout, x []float32, c int) (mean, variance float64
 	return mean, max(squares/count-mean*mean, 0)
 }
 
+// TODO: in Train mode the channel moments are computed three times per
+// step: here, in BatchNormStats and in batchNormInputGradient. Passing the
+// statistics node to the other two would save two passes over x.
 func batchNormForward(l channelLayout, eps float64, y, x, weight, bias []float32) {
 	kernels.ForEach(l.channels, func(c int) {
 		mean, variance := channelMoments(l, x, c)
