@@ -121,11 +121,7 @@ func (bn batchNorm) normaliseRunning(x, weight, bias *gorgonia.Node) (*gorgonia.
 // normaliseBatch normalises x with the mean and biased variance of the
 // batch and registers the update of the running statistics.
 func (bn batchNorm) normaliseBatch(x, weight, bias *gorgonia.Node) (*gorgonia.Node, error) {
-	out, err := ops.BatchNorm(x, weight, bias, BatchNormEps)
-	if err != nil {
-		return nil, err
-	}
-	stats, err := ops.BatchNormStats(x)
+	out, stats, err := ops.BatchNorm(x, weight, bias, BatchNormEps)
 	if err != nil {
 		return nil, err
 	}

@@ -10,11 +10,26 @@ const benchBatch = 128
 // benchSmallCNN returns the 28x28 SmallCNN, a batch of random images and
 // labels: the workload of the PyTorch reference for MNIST.
 func benchSmallCNN(b *testing.B) (*Model, *memDataset) {
-	m := mustModel(b, SmallCNN([]int{1, 28, 28}, 10), 1)
+	return benchModel(b, SmallCNN([]int{1, 28, 28}, 10))
+}
+
+// benchResNet20 returns ResNet-20 on 3x32x32 images with a random batch:
+// the workload of the PyTorch reference for CIFAR-10.
+func benchResNet20(b *testing.B) (*Model, *memDataset) {
+	spec, err := SpecByName("resnet20", []int{3, 32, 32}, 10)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return benchModel(b, spec)
+}
+
+func benchModel(b *testing.B, spec Spec) (*Model, *memDataset) {
+	m := mustModel(b, spec, 1)
 	rng := rand.New(rand.NewSource(2))
-	data := &memDataset{shape: []int{1, 28, 28}, classes: 10}
+	data := &memDataset{shape: spec.Input, classes: 10}
+	size := spec.Input[0] * spec.Input[1] * spec.Input[2]
 	for i := range benchBatch {
-		img := make([]float32, 28*28)
+		img := make([]float32, size)
 		for j := range img {
 			img[j] = rng.Float32()
 		}
@@ -29,7 +44,15 @@ func reportImagesPerSecond(b *testing.B) {
 }
 
 func BenchmarkTrainStepSmallCNN(b *testing.B) {
-	m, data := benchSmallCNN(b)
+	benchTrainStep(b, benchSmallCNN)
+}
+
+func BenchmarkTrainStepResNet20(b *testing.B) {
+	benchTrainStep(b, benchResNet20)
+}
+
+func benchTrainStep(b *testing.B, workload func(*testing.B) (*Model, *memDataset)) {
+	m, data := workload(b)
 	opt, err := newOptimizer(TrainConfig{}.withDefaults())
 	if err != nil {
 		b.Fatal(err)
@@ -49,7 +72,15 @@ func BenchmarkTrainStepSmallCNN(b *testing.B) {
 }
 
 func BenchmarkInputGradientSmallCNN(b *testing.B) {
-	m, data := benchSmallCNN(b)
+	benchInputGradient(b, benchSmallCNN)
+}
+
+func BenchmarkInputGradientResNet20(b *testing.B) {
+	benchInputGradient(b, benchResNet20)
+}
+
+func benchInputGradient(b *testing.B, workload func(*testing.B) (*Model, *memDataset)) {
+	m, data := workload(b)
 	indices := rand.New(rand.NewSource(3)).Perm(benchBatch)
 	x, labels, err := loadBatch(data, indices)
 	if err != nil {
@@ -69,7 +100,15 @@ func BenchmarkInputGradientSmallCNN(b *testing.B) {
 }
 
 func BenchmarkLogitsSmallCNN(b *testing.B) {
-	m, data := benchSmallCNN(b)
+	benchLogits(b, benchSmallCNN)
+}
+
+func BenchmarkLogitsResNet20(b *testing.B) {
+	benchLogits(b, benchResNet20)
+}
+
+func benchLogits(b *testing.B, workload func(*testing.B) (*Model, *memDataset)) {
+	m, data := workload(b)
 	indices := rand.New(rand.NewSource(3)).Perm(benchBatch)
 	x, _, err := loadBatch(data, indices)
 	if err != nil {

@@ -49,82 +49,104 @@ func checkVector(v *gorgonia.Node, length int, op, role string) error {
 	return nil
 }
 
-// BatchNorm returns (x - mean) / sqrt(var + eps) * weight + bias, with the
-// mean and biased variance of each channel of x over the batch (and the
+// BatchNorm returns y = (x - mean) / sqrt(var + eps) * weight + bias, with
+// the mean and biased variance of each channel of x over the batch (and the
 // pixels for N x C x H x W). x is N x C x H x W or N x C; weight and bias
-// have length C. It is differentiable in all three inputs.
-func BatchNorm(x, weight, bias *gorgonia.Node, eps float64) (*gorgonia.Node, error) {
+// have length C. y is differentiable in all three inputs.
+//
+// BatchNorm also returns stats, the mean of each channel followed by its
+// biased variance (length 2C), for updating running statistics. stats is
+// not differentiable, and it is meant to be read during a run.
+//
+// The forward pass computes the statistics once, and the gradient of x
+// computes the per-channel sums that make up the gradients of weight and
+// bias. The ops that follow reuse both. Like every op here, a graph that
+// uses BatchNorm runs on one machine at a time.
+func BatchNorm(x, weight, bias *gorgonia.Node, eps float64) (y, stats *gorgonia.Node,
+	err error) {
 	layout, err := newChannelLayout(x, "batchnorm")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkVector(weight, layout.channels, "batchnorm", "weight"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkVector(bias, layout.channels, "batchnorm", "bias"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
+	bn := newBatchNormState(layout, eps)
 	vector := tensor.Shape{layout.channels}
-	return apply(&kernelOp{
+	y, err = apply(&kernelOp{
 		name:   fmt.Sprintf("BatchNorm(eps=%g)", eps),
 		inputs: []tensor.Shape{layout.shape, vector, vector},
 		output: layout.shape,
 		compute: func(y []float32, args [][]float32) {
-			batchNormForward(layout, eps, y, args[0], args[1], args[2])
+			bn.forward(y, args[0], args[1], args[2])
 		},
 		gradients: func(inputs gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-			return batchNormGradients(layout, eps, inputs, grad)
+			return bn.gradients(inputs, grad)
 		},
 	}, x, weight, bias)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	stats, err = apply(&kernelOp{
+		name:    "BatchNormStats",
+		inputs:  []tensor.Shape{layout.shape},
+		output:  tensor.Shape{2 * layout.channels},
+		compute: func(out []float32, _ [][]float32) { bn.stats(out) },
+	}, y)
+	if err != nil {
+		return nil, nil, err
+	}
+	return y, stats, nil
 }
 
-// BatchNormStats returns the mean of each channel of x followed by its
-// biased variance (length 2C), as BatchNorm computes them. It is not
-// differentiable, and it is meant to be read during a run.
-func BatchNormStats(x *gorgonia.Node) (*gorgonia.Node, error) {
-	layout, err := newChannelLayout(x, "batchnorm stats")
-	if err != nil {
-		return nil, err
-	}
-	return apply(&kernelOp{
-		name:   "BatchNormStats",
-		inputs: []tensor.Shape{layout.shape},
-		output: tensor.Shape{2 * layout.channels},
-		compute: func(y []float32, args [][]float32) {
-			kernels.ForEach(layout.channels, func(c int) {
-				mean, variance := channelMoments(layout, args[0], c)
-				y[c], y[layout.channels+c] = float32(mean), float32(variance)
-			})
-		},
-	}, x)
+// batchNormState is what one BatchNorm's ops share within a run. The
+// forward op sets mean, variance and inverseStd. The op for the gradient
+// of x runs after it and sets sumDy and sumDyXhat, the gradients of bias
+// and weight.
+type batchNormState struct {
+	layout                     channelLayout
+	eps                        float64
+	mean, variance, inverseStd []float64
+	sumDy, sumDyXhat           []float64
+}
+
+func newBatchNormState(l channelLayout, eps float64) *batchNormState {
+	return &batchNormState{layout: l, eps: eps,
+		mean: make([]float64, l.channels), variance: make([]float64, l.channels),
+		inverseStd: make([]float64, l.channels),
+		sumDy:      make([]float64, l.channels), sumDyXhat: make([]float64, l.channels)}
 }
 
 // channelMoments returns the mean and biased variance of channel c of x.
 // It makes one pass, accumulating the sum and the sum of squares in
-// float64. E[x^2] - E[x]^2 then loses digits only when the mean exceeds
-// the standard deviation by several orders of magnitude (by an estimate,
-// about 10^4 still leaves float32 precision).
+// float64 across runs of float32 sums. E[x^2] - E[x]^2 then loses digits
+// only when the mean exceeds the standard deviation by several orders of
+// magnitude (by an estimate, about 10^3 still leaves float32 precision).
 func channelMoments(l channelLayout, x []float32, c int) (mean, variance float64) {
 	var sum, squares float64
 	l.channelValues(x, c, func(values []float32) {
-		for _, v := range values {
-			sum += float64(v)
-			squares += float64(v) * float64(v)
-		}
+		s, q := kernels.SumSquares(values)
+		sum += s
+		squares += q
 	})
 	count := float64(l.count())
 	mean = sum / count
 	return mean, max(squares/count-mean*mean, 0)
 }
 
-// TODO: in Train mode the channel moments are computed three times per
-// step: here, in BatchNormStats and in batchNormInputGradient. Passing the
-// statistics node to the other two would save two passes over x.
-func batchNormForward(l channelLayout, eps float64, y, x, weight, bias []float32) {
+func (bn *batchNormState) forward(y, x, weight, bias []float32) {
+	l := bn.layout
 	kernels.ForEach(l.channels, func(c int) {
 		mean, variance := channelMoments(l, x, c)
-		scale := float32(float64(weight[c]) / math.Sqrt(variance+eps))
+		inverseStd := 1 / math.Sqrt(variance+bn.eps)
+		bn.mean[c], bn.variance[c], bn.inverseStd[c] = mean, variance, inverseStd
+
+		scale := float32(float64(weight[c]) * inverseStd)
 		shift := bias[c] - float32(mean)*scale
 		for n := range l.images {
 			start := (n*l.channels + c) * l.pixels
@@ -136,78 +158,85 @@ func batchNormForward(l channelLayout, eps float64, y, x, weight, bias []float32
 	})
 }
 
-// batchNormGradients returns the gradient nodes of x, weight and bias.
-// With xhat = (x - mean) / std and M values per channel:
+func (bn *batchNormState) stats(out []float32) {
+	channels := bn.layout.channels
+	for c := range channels {
+		out[c], out[channels+c] = float32(bn.mean[c]), float32(bn.variance[c])
+	}
+}
+
+// gradients returns the gradient nodes of x, weight and bias. With
+// xhat = (x - mean) / std and M values per channel:
 // dbias = sum(dy), dweight = sum(dy * xhat) and
 // dx = weight / (M std) * (M dy - dbias - xhat dweight).
-func batchNormGradients(l channelLayout, eps float64, inputs gorgonia.Nodes,
+// The weight and bias gradients take dx as an input only to run after it.
+func (bn *batchNormState) gradients(inputs gorgonia.Nodes,
 	grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	l := bn.layout
 	vector := tensor.Shape{l.channels}
 	dx, err := apply(&kernelOp{
-		name:   fmt.Sprintf("BatchNormGradInput(eps=%g)", eps),
+		name:   fmt.Sprintf("BatchNormGradInput(eps=%g)", bn.eps),
 		inputs: []tensor.Shape{l.shape, vector, l.shape},
 		output: l.shape,
 		compute: func(y []float32, args [][]float32) {
-			batchNormInputGradient(l, eps, y, args[0], args[1], args[2])
+			bn.inputGradient(y, args[0], args[1], args[2])
 		},
 	}, inputs[0], inputs[1], grad)
 	if err != nil {
 		return nil, err
 	}
 
-	dweight, err := apply(&kernelOp{
-		name:   fmt.Sprintf("BatchNormGradWeight(eps=%g)", eps),
-		inputs: []tensor.Shape{l.shape, l.shape},
-		output: vector,
-		compute: func(y []float32, args [][]float32) {
-			for c := range l.channels {
-				mean, variance := channelMoments(l, args[0], c)
-				_, dw := batchNormSums(l, args[0], args[1], c, mean, 1/math.Sqrt(variance+eps))
-				y[c] = float32(dw)
-			}
-		},
-	}, inputs[0], grad)
+	sums := func(name string, values []float64) (*gorgonia.Node, error) {
+		return apply(&kernelOp{
+			name:   name,
+			inputs: []tensor.Shape{l.shape},
+			output: vector,
+			compute: func(y []float32, _ [][]float32) {
+				for c, v := range values {
+					y[c] = float32(v)
+				}
+			},
+		}, dx)
+	}
+	dweight, err := sums("BatchNormGradWeight", bn.sumDyXhat)
 	if err != nil {
 		return nil, err
 	}
-
-	dbias, err := channelSum(l, grad)
+	dbias, err := sums("BatchNormGradBias", bn.sumDy)
 	if err != nil {
 		return nil, err
 	}
 	return gorgonia.Nodes{dx, dweight, dbias}, nil
 }
 
-// batchNormSums returns sum(dy) and sum(dy * xhat) over channel c, where
-// xhat = (x - mean) * inverseStd.
-func batchNormSums(l channelLayout, x, dy []float32, c int, mean,
-	inverseStd float64) (sumDy, sumDyXhat float64) {
-	for n := range l.images {
-		start := (n*l.channels + c) * l.pixels
-		grads := dy[start : start+l.pixels]
-		for i, v := range x[start : start+l.pixels] {
-			g := float64(grads[i])
-			sumDy += g
-			sumDyXhat += g * (float64(v) - mean) * inverseStd
-		}
-	}
-	return sumDy, sumDyXhat
-}
-
-func batchNormInputGradient(l channelLayout, eps float64, dx, x, weight, dy []float32) {
+// inputGradient sets dx and the per-channel sums of dy and dy * xhat,
+// using the statistics of the forward pass. Per channel, dx is
+// a*dy + b*x + c with a, b and c folded from the formula of gradients.
+func (bn *batchNormState) inputGradient(dx, x, weight, dy []float32) {
+	l := bn.layout
 	count := float64(l.count())
 	kernels.ForEach(l.channels, func(c int) {
-		mean, variance := channelMoments(l, x, c)
-		inverseStd := 1 / math.Sqrt(variance+eps)
-		sumDy, sumDyXhat := batchNormSums(l, x, dy, c, mean, inverseStd)
+		mean, inverseStd := bn.mean[c], bn.inverseStd[c]
+		var sumDy, sumDyX float64
+		for n := range l.images {
+			start := (n*l.channels + c) * l.pixels
+			s, p := kernels.SumProducts(dy[start:start+l.pixels], x[start:start+l.pixels])
+			sumDy += s
+			sumDyX += p
+		}
+		sumDyXhat := (sumDyX - mean*sumDy) * inverseStd
+		bn.sumDy[c], bn.sumDyXhat[c] = sumDy, sumDyXhat
+
 		factor := float64(weight[c]) * inverseStd / count
+		gradScale := float32(factor * count)
+		inputScale := float32(-factor * sumDyXhat * inverseStd)
+		offset := float32(factor * (sumDyXhat*inverseStd*mean - sumDy))
 		for n := range l.images {
 			start := (n*l.channels + c) * l.pixels
 			grads := dy[start : start+l.pixels]
 			out := dx[start : start+l.pixels]
 			for i, v := range x[start : start+l.pixels] {
-				xhat := (float64(v) - mean) * inverseStd
-				out[i] = float32(factor * (count*float64(grads[i]) - sumDy - xhat*sumDyXhat))
+				out[i] = gradScale*grads[i] + inputScale*v + offset
 			}
 		}
 	})

@@ -36,7 +36,7 @@ func batchNormCase(name string, shape ...int) gradCase {
 			x := inputNode(g, rng, "x", shape...)
 			weight := inputNode(g, rng, "weight", shape[1])
 			bias := inputNode(g, rng, "bias", shape[1])
-			y, err := BatchNorm(x, weight, bias, 1e-5)
+			y, _, err := BatchNorm(x, weight, bias, 1e-5)
 			return y, gorgonia.Nodes{x, weight, bias}, err
 		},
 	}
@@ -48,11 +48,7 @@ func TestBatchNormMatchesReference(t *testing.T) {
 	x := inputNode(g, rng, "x", 3, 2, 2, 2)
 	weight := inputNode(g, rng, "weight", 2)
 	bias := inputNode(g, rng, "bias", 2)
-	y, err := BatchNorm(x, weight, bias, 1e-5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stats, err := BatchNormStats(x)
+	y, stats, err := BatchNorm(x, weight, bias, 1e-5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,12 +101,12 @@ func TestBatchNormRejectsBadShapes(t *testing.T) {
 	g := gorgonia.NewGraph()
 	x := inputNode(g, rng, "x", 2, 3, 4)
 	weight := inputNode(g, rng, "weight", 3)
-	if _, err := BatchNorm(x, weight, weight, 1e-5); err == nil {
+	if _, _, err := BatchNorm(x, weight, weight, 1e-5); err == nil {
 		t.Errorf("BatchNorm accepted a rank-3 input")
 	}
 	x4 := inputNode(g, rng, "x4", 2, 3, 2, 2)
 	short := inputNode(g, rng, "short", 2)
-	if _, err := BatchNorm(x4, short, weight, 1e-5); err == nil {
+	if _, _, err := BatchNorm(x4, short, weight, 1e-5); err == nil {
 		t.Errorf("BatchNorm accepted a weight of length 2 for 3 channels")
 	}
 	if _, err := ChannelAffine(x4, weight, short); err == nil {
