@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mmatransfer/mma/experiments"
+	"github.com/mmatransfer/mma/models"
 )
 
 func benchCommand() *cli.Command {
@@ -59,7 +60,8 @@ func runBench(c *cli.Context) error {
 	}
 
 	rep := newReporter(os.Stderr)
-	rep.Logf("Go %s, GOMAXPROCS %d, %s", runtime.Version(), runtime.GOMAXPROCS(0), cpuModel())
+	rep.Logf("Go %s, GOMAXPROCS %d, %s, kernels: %s", runtime.Version(),
+		runtime.GOMAXPROCS(0), cpuModel(), models.KernelBackend())
 	results, err := experiments.Bench(workloads, c.Int("batch"), c.Float64("seconds"), rep)
 	if err != nil {
 		return err
@@ -75,8 +77,8 @@ func runBench(c *cli.Context) error {
 			torch = version
 		}
 	}
-	fmt.Fprintf(os.Stdout, "Go %s with %d cores (%s); %s\n\n", runtime.Version(),
-		runtime.GOMAXPROCS(0), cpuModel(), torch)
+	fmt.Fprintf(os.Stdout, "Go %s with %d cores (%s), kernels: %s; %s\n\n",
+		runtime.Version(), runtime.GOMAXPROCS(0), cpuModel(), models.KernelBackend(), torch)
 	printBench(os.Stdout, results)
 	return nil
 }

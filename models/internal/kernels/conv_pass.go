@@ -51,6 +51,9 @@ func Conv2DForward(s ConvShape, x, weight, bias, out []float32) {
 	if bias != nil {
 		s.check("bias", len(bias), s.OutChannels)
 	}
+	if runNativeConv(passForward, s, x, weight, bias, out) {
+		return
+	}
 
 	inSize := s.InChannels * s.Height * s.Width
 	outSize := s.OutChannels * s.outPixels()
@@ -88,6 +91,9 @@ func Conv2DBackwardInput(s ConvShape, weight, dy, dx []float32) {
 	s.check("weight", len(weight), s.WeightSize())
 	s.check("dy", len(dy), s.OutputSize())
 	s.check("dx", len(dx), s.InputSize())
+	if runNativeConv(passBackwardData, s, dx, weight, nil, dy) {
+		return
+	}
 
 	inSize := s.InChannels * s.Height * s.Width
 	outSize := s.OutChannels * s.outPixels()
@@ -117,6 +123,9 @@ func Conv2DBackwardWeight(s ConvShape, x, dy, dWeight, dBias []float32) {
 	s.check("dWeight", len(dWeight), s.WeightSize())
 	if dBias != nil {
 		s.check("dBias", len(dBias), s.OutChannels)
+	}
+	if runNativeConv(passBackwardWeights, s, x, dWeight, dBias, dy) {
+		return
 	}
 
 	inSize := s.InChannels * s.Height * s.Width

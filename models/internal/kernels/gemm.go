@@ -37,6 +37,9 @@ func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 	if m == 0 || n == 0 {
 		return
 	}
+	if runNativeGemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc) {
+		return
+	}
 
 	g := gemmArgs{transA: transA, transB: transB, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
 	g.run(m, n, k, beta, true)

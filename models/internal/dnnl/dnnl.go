@@ -1,0 +1,149 @@
+//go:build dnnl && cgo
+
+package dnnl
+
+// #cgo LDFLAGS: -ldnnl -lgomp
+// #include <stdlib.h>
+// #include "dnnl_conv.h"
+// #include <oneapi/dnnl/dnnl.h>
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// Pass is one of the three passes of a convolution.
+type Pass int
+
+// The passes of a convolution.
+const (
+	Forward         Pass = C.MMA_CONV_FORWARD
+	BackwardData    Pass = C.MMA_CONV_BACKWARD_DATA
+	BackwardWeights Pass = C.MMA_CONV_BACKWARD_WEIGHTS
+)
+
+// Shape describes a 2D convolution of an N x C x H x W input with
+// O x C x kH x kW weights, the same stride along both axes and the same
+// zero padding on all sides.
+type Shape struct {
+	Batch, InChannels, Height, Width int
+	OutChannels, KernelH, KernelW    int
+	Stride, Pad                      int
+}
+
+// key identifies one primitive.
+type key struct {
+	shape   Shape
+	pass    Pass
+	hasBias bool
+}
+
+// handle is one oneDNN primitive with its reorders and scratch memory. It
+// keeps its own copies of reordered tensors, so one call at a time may use
+// it.
+type handle struct {
+	mu   sync.Mutex
+	conv *C.mma_conv
+	err  error
+}
+
+// handles holds every handle made so far, by key.
+var handles sync.Map
+
+// ErrUnsupported is wrapped by the errors of Conv for shapes oneDNN has no
+// primitive for.
+var ErrUnsupported = errors.New("not supported by oneDNN")
+
+// Conv runs one pass of the convolution s on GOMAXPROCS threads. The slices are, in order, the
+// input (its gradient for BackwardData), the weights (their gradient for
+// BackwardWeights), the bias (its gradient for BackwardWeights, or nil for
+// none; ignored by BackwardData) and the output (its gradient for the
+// backward passes). The caller checks their lengths against s.
+//
+// Conv returns an error wrapping ErrUnsupported if oneDNN cannot make a
+// primitive for s; the error is kept, so later calls for s fail at once.
+func Conv(pass Pass, s Shape, src, weights, bias, dst []float32) error {
+	h := load(key{shape: s, pass: pass, hasBias: bias != nil && pass != BackwardData})
+	if h.err != nil {
+		return h.err
+	}
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	threads := C.int(runtime.GOMAXPROCS(0))
+	status := C.mma_conv_run(h.conv, threads, pointer(src), pointer(weights), pointer(bias),
+		pointer(dst))
+	if status != 0 {
+		return fmt.Errorf("oneDNN convolution %+v, pass %d: status %d", s, pass, status)
+	}
+	return nil
+}
+
+func load(k key) *handle {
+	if h, ok := handles.Load(k); ok {
+		return h.(*handle)
+	}
+	h, _ := handles.LoadOrStore(k, newHandle(k))
+	return h.(*handle)
+}
+
+func newHandle(k key) *handle {
+	s := k.shape
+	shape := C.mma_conv_shape{
+		batch: C.int64_t(s.Batch), in_channels: C.int64_t(s.InChannels),
+		height: C.int64_t(s.Height), width: C.int64_t(s.Width),
+		out_channels: C.int64_t(s.OutChannels), kernel_h: C.int64_t(s.KernelH),
+		kernel_w: C.int64_t(s.KernelW), stride: C.int64_t(s.Stride), pad: C.int64_t(s.Pad),
+	}
+
+	const reasonLen = 200
+	reason := (*C.char)(C.calloc(reasonLen, 1))
+	defer C.free(unsafe.Pointer(reason))
+	conv := C.mma_conv_new(C.int(k.pass), &shape, cBool(k.hasBias), reason, reasonLen)
+	if conv == nil {
+		return &handle{err: fmt.Errorf("convolution %+v, pass %d: %s: %w", s, k.pass,
+			C.GoString(reason), ErrUnsupported)}
+	}
+	return &handle{conv: conv}
+}
+
+// Gemm computes C = op(A) * op(B) + beta * C with oneDNN's sgemm on
+// GOMAXPROCS threads. The
+// arguments mean what they mean for kernels.Gemm, and the caller checks
+// them. With k = 0, C is left as it is, whatever beta.
+func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int,
+	beta float32, c []float32, ldc int) error {
+	threads := C.int(runtime.GOMAXPROCS(0))
+	status := C.mma_sgemm(threads, cBool(transA), cBool(transB), C.int64_t(m), C.int64_t(n),
+		C.int64_t(k), pointer(a), C.int64_t(lda), pointer(b), C.int64_t(ldb),
+		C.float(beta), pointer(c), C.int64_t(ldc))
+	if status != 0 {
+		return fmt.Errorf("oneDNN sgemm %dx%dx%d: status %d", m, n, k, status)
+	}
+	return nil
+}
+
+func pointer(s []float32) *C.float {
+	if len(s) == 0 {
+		return nil
+	}
+	return (*C.float)(unsafe.Pointer(&s[0]))
+}
+
+func cBool(v bool) C.int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// Version returns the version of the oneDNN library loaded, such as
+// "2.6.3".
+func Version() string {
+	v := C.dnnl_version()
+	return fmt.Sprintf("%d.%d.%d", v.major, v.minor, v.patch)
+}
