@@ -86,36 +86,59 @@ func (bn batchNorm) normalise(x *gorgonia.Node, mode Mode) (*gorgonia.Node, erro
 	return bn.normaliseRunning(x, weight, bias)
 }
 
-// normaliseRunning computes x * scale + shift with scale = weight /
-// sqrt(running_var + eps) and shift = bias - running_mean * scale.
+// normaliseRunning computes x * scale + shift with the scale and shift of
+// runningAffine.
 func (bn batchNorm) normaliseRunning(x, weight, bias *gorgonia.Node) (*gorgonia.Node, error) {
-	g := x.Graph()
-	mean, err := ParamNode(g, bn.mean)
-	if err != nil {
-		return nil, err
-	}
-	variance, err := ParamNode(g, bn.variance)
-	if err != nil {
-		return nil, err
-	}
-
-	inverseStd, err := inverseStd(variance)
-	if err != nil {
-		return nil, err
-	}
-	scale, err := gorgonia.HadamardProd(weight, inverseStd)
-	if err != nil {
-		return nil, err
-	}
-	meanScaled, err := gorgonia.HadamardProd(mean, scale)
-	if err != nil {
-		return nil, err
-	}
-	shift, err := gorgonia.Sub(bias, meanScaled)
+	scale, shift, err := bn.affine(weight, bias)
 	if err != nil {
 		return nil, err
 	}
 	return ops.ChannelAffine(x, scale, shift)
+}
+
+// runningAffine adds to g the per-channel scale = weight /
+// sqrt(running_var + eps) and shift = bias - running_mean * scale, with
+// which Eval mode computes x * scale + shift.
+func (bn batchNorm) runningAffine(g *gorgonia.ExprGraph) (scale, shift *gorgonia.Node,
+	err error) {
+	weight, err := ParamNode(g, bn.weight)
+	if err != nil {
+		return nil, nil, err
+	}
+	bias, err := ParamNode(g, bn.bias)
+	if err != nil {
+		return nil, nil, err
+	}
+	return bn.affine(weight, bias)
+}
+
+func (bn batchNorm) affine(weight, bias *gorgonia.Node) (scale, shift *gorgonia.Node,
+	err error) {
+	g := weight.Graph()
+	mean, err := ParamNode(g, bn.mean)
+	if err != nil {
+		return nil, nil, err
+	}
+	variance, err := ParamNode(g, bn.variance)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	inverseStd, err := inverseStd(variance)
+	if err != nil {
+		return nil, nil, err
+	}
+	if scale, err = gorgonia.HadamardProd(weight, inverseStd); err != nil {
+		return nil, nil, err
+	}
+	meanScaled, err := gorgonia.HadamardProd(mean, scale)
+	if err != nil {
+		return nil, nil, err
+	}
+	if shift, err = gorgonia.Sub(bias, meanScaled); err != nil {
+		return nil, nil, err
+	}
+	return scale, shift, nil
 }
 
 // normaliseBatch normalises x with the mean and biased variance of the

@@ -5,6 +5,8 @@ import (
 	"math/rand"
 
 	"gorgonia.org/gorgonia"
+
+	"github.com/mmatransfer/mma/models/internal/ops"
 )
 
 // blockActivations lists the kinds a BasicBlock's Activation may name.
@@ -206,20 +208,55 @@ func (b basicBlock) forward(x *gorgonia.Node, mode Mode) (*gorgonia.Node, error)
 				return nil, fmt.Errorf("skip: %w", err)
 			}
 		}
-		if out, err = gorgonia.Add(out, skip); err != nil {
-			return nil, fmt.Errorf("skip: %w", err)
-		}
+		return b.addActivate(out, skip)
 	}
 	return b.activate(out)
 }
 
+// addActivate returns activation(out + skip), in one op for ReLU.
+func (b basicBlock) addActivate(out, skip *gorgonia.Node) (*gorgonia.Node, error) {
+	if kind := b.layer.Activation; kind == "" || kind == ReLU {
+		sum, err := ops.AddReLU(out, skip)
+		if err != nil {
+			return nil, fmt.Errorf("skip: %w", err)
+		}
+		return sum, nil
+	}
+
+	sum, err := gorgonia.Add(out, skip)
+	if err != nil {
+		return nil, fmt.Errorf("skip: %w", err)
+	}
+	return b.activate(sum)
+}
+
+// convNorm returns bn(conv(x)). In Eval mode the BatchNorm is an affine
+// map per channel, which it folds into the convolution: the weights of
+// output channel o are scaled by scale[o], and shift becomes the bias.
+// That saves a pass over the output, forward and backward.
 func (b basicBlock) convNorm(x *gorgonia.Node, conv Layer, weight *Param, bn batchNorm,
 	mode Mode) (*gorgonia.Node, error) {
-	out, err := layerForward(x, conv, []*Param{weight})
+	if mode == Train {
+		out, err := layerForward(x, conv, []*Param{weight})
+		if err != nil {
+			return nil, err
+		}
+		return bn.forward(out, mode)
+	}
+
+	w, err := ParamNode(x.Graph(), weight)
 	if err != nil {
 		return nil, err
 	}
-	return bn.forward(out, mode)
+	scale, shift, err := bn.runningAffine(x.Graph())
+	if err != nil {
+		return nil, fmt.Errorf("batchnorm: %w", err)
+	}
+	folded, err := ops.ScaleRows(w, scale)
+	if err != nil {
+		return nil, err
+	}
+	return ops.Conv2D(x, folded, shift, convStride(conv), conv.Pad)
 }
 
 func (b basicBlock) activate(x *gorgonia.Node) (*gorgonia.Node, error) {

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"math"
 	"math/rand"
 	"strings"
 	"testing"
@@ -74,6 +75,38 @@ func TestBasicBlockErrors(t *testing.T) {
 			rand.New(rand.NewSource(1)))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one mentioning %q", c.name, err, c.want)
+		}
+	}
+}
+
+// TestBasicBlockEvalMatchesLayers checks the Eval-mode block, which folds
+// each BatchNorm into its convolution, against the same network written as
+// separate conv, batchnorm and relu layers, which does not fold.
+func TestBasicBlockEvalMatchesLayers(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	block := mustSequential(t, []int{3, 6, 6},
+		[]Layer{{Kind: BasicBlock, Out: 4, Kernel: 3, Stride: 2, NoSkip: true}}, 1)
+	randomizeBatchNorm(block, rng)
+	layers := mustSequential(t, []int{3, 6, 6}, []Layer{
+		{Kind: Conv, Out: 4, Kernel: 3, Stride: 2, Pad: 1, NoBias: true},
+		{Kind: BatchNorm}, {Kind: ReLU},
+		{Kind: Conv, Out: 4, Kernel: 3, Pad: 1, NoBias: true},
+		{Kind: BatchNorm}, {Kind: ReLU},
+	}, 3)
+	for i, p := range append(layers.Params(), layers.Buffers()...) {
+		source := append(block.Params(), block.Buffers()...)[i]
+		copy(p.Value.Data().([]float32), source.Value.Data().([]float32))
+	}
+
+	x := randomImages(rng, 2, 3, 6, 6)
+	got := runSequential(t, block, x)
+	want := runSequential(t, layers, x)
+	if len(got) != len(want) {
+		t.Fatalf("block gives %d values, layers %d", len(got), len(want))
+	}
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 1e-5 {
+			t.Fatalf("output %d is %g, want %g", i, got[i], want[i])
 		}
 	}
 }

@@ -19,14 +19,33 @@ func forEachChunk(n int, body func(lo, hi int)) {
 	})
 }
 
-// ReLUForward sets y[i] to max(x[i], 0). x and y may be the same slice.
+// ReLUForward sets y[i] to max(x[i], 0), keeping NaN as NaN. x and y may
+// be the same slice.
 func ReLUForward(x, y []float32) {
 	if len(x) != len(y) {
 		panic("kernels: ReLUForward slices differ in length")
 	}
 	forEachChunk(len(x), func(lo, hi int) {
+		out := y[lo:hi]
 		for i, v := range x[lo:hi] {
-			y[lo+i] = max(v, 0)
+			// A mask, as in ReLUBackward. Go's max of two floats also
+			// checks for NaN and signed zeros, and ran 1.2x slower here.
+			out[i] = math.Float32frombits(math.Float32bits(v) & mask(!(v <= 0)))
+		}
+	})
+}
+
+// AddReLUForward sets y[i] to max(a[i] + b[i], 0), keeping NaN as NaN.
+// y may be a or b.
+func AddReLUForward(a, b, y []float32) {
+	if len(a) != len(y) || len(b) != len(y) {
+		panic("kernels: AddReLUForward slices differ in length")
+	}
+	forEachChunk(len(y), func(lo, hi int) {
+		out, right := y[lo:hi], b[lo:hi]
+		for i, v := range a[lo:hi] {
+			sum := v + right[i]
+			out[i] = math.Float32frombits(math.Float32bits(sum) & mask(!(sum <= 0)))
 		}
 	})
 }

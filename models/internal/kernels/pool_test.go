@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand"
 	"testing"
 )
@@ -56,6 +57,11 @@ func TestReLU(t *testing.T) {
 	y := make([]float32, len(x))
 	ReLUForward(x, y)
 	assertClose(t, "forward", y, []float32{0, 0, 3, 0, 7}, 0)
+	nan := []float32{float32(math.NaN())}
+	ReLUForward(nan, nan)
+	if !math.IsNaN(float64(nan[0])) {
+		t.Errorf("ReLU of NaN is %g, want NaN", nan[0])
+	}
 	dx := make([]float32, len(x))
 	ReLUBackward(y, []float32{1, 2, 3, 4, 5}, dx)
 	assertClose(t, "backward", dx, []float32{0, 0, 3, 0, 5}, 0)
@@ -71,6 +77,16 @@ func BenchmarkReLU(b *testing.B) {
 		ReLUBackward(y, dy, dx)
 	}
 	b.ReportMetric(float64(len(y)*4*3)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+}
+
+func BenchmarkReLUForward(b *testing.B) {
+	rng := rand.New(rand.NewSource(1))
+	x := randomSlice(rng, 1<<21)
+	y := make([]float32, len(x))
+	for i := 0; i < b.N; i++ {
+		ReLUForward(x, y)
+	}
+	b.ReportMetric(float64(len(x)*4*2)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 }
 
 func TestReLULargeParallel(t *testing.T) {

@@ -146,16 +146,22 @@ func ReLU(x *gorgonia.Node) (*gorgonia.Node, error) {
 			kernels.ReLUForward(args[0], y)
 		},
 		gradients: func(_ gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-			dx, err := apply(&kernelOp{
-				name:   "ReLUGrad",
-				inputs: []tensor.Shape{shape, shape},
-				output: shape,
-				compute: func(y []float32, args [][]float32) {
-					kernels.ReLUBackward(args[0], args[1], y)
-				},
-			}, output, grad)
+			dx, err := reluGradient(shape, output, grad)
 			return gorgonia.Nodes{dx}, err
 		},
 	}
 	return apply(op, x)
+}
+
+// reluGradient returns the gradient of a ReLU's input given its output
+// and the output's gradient.
+func reluGradient(shape tensor.Shape, output, grad *gorgonia.Node) (*gorgonia.Node, error) {
+	return apply(&kernelOp{
+		name:   "ReLUGrad",
+		inputs: []tensor.Shape{shape, shape},
+		output: shape,
+		compute: func(y []float32, args [][]float32) {
+			kernels.ReLUBackward(args[0], args[1], y)
+		},
+	}, output, grad)
 }
