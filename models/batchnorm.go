@@ -63,14 +63,33 @@ func batchNormOutShape(in []int) ([]int, error) {
 // running-statistics update with the graph (see takeStateUpdates); Eval
 // mode uses the running statistics.
 func (bn batchNorm) forward(x *gorgonia.Node, mode Mode) (*gorgonia.Node, error) {
-	out, err := bn.normalise(x, mode)
+	out, err := bn.normalise(x, mode, false)
 	if err != nil {
 		return nil, fmt.Errorf("batchnorm: %w", err)
 	}
 	return out, nil
 }
 
-func (bn batchNorm) normalise(x *gorgonia.Node, mode Mode) (*gorgonia.Node, error) {
+// forwardReLU adds max(BatchNorm(x), 0) to x's graph. In Train mode that
+// is one op, which saves a pass over the activations forward and backward.
+func (bn batchNorm) forwardReLU(x *gorgonia.Node, mode Mode) (*gorgonia.Node, error) {
+	out, err := bn.normalise(x, mode, true)
+	if err != nil {
+		return nil, fmt.Errorf("batchnorm: %w", err)
+	}
+	if mode == Train {
+		return out, nil
+	}
+	if out, err = ops.ReLU(out); err != nil {
+		return nil, fmt.Errorf("relu: %w", err)
+	}
+	return out, nil
+}
+
+// normalise adds the BatchNorm of x, followed in Train mode by a ReLU when
+// relu is true.
+func (bn batchNorm) normalise(x *gorgonia.Node, mode Mode, relu bool) (*gorgonia.Node,
+	error) {
 	g := x.Graph()
 	weight, err := ParamNode(g, bn.weight)
 	if err != nil {
@@ -81,7 +100,7 @@ func (bn batchNorm) normalise(x *gorgonia.Node, mode Mode) (*gorgonia.Node, erro
 		return nil, err
 	}
 	if mode == Train {
-		return bn.normaliseBatch(x, weight, bias)
+		return bn.normaliseBatch(x, weight, bias, relu)
 	}
 	return bn.normaliseRunning(x, weight, bias)
 }
@@ -142,9 +161,15 @@ func (bn batchNorm) affine(weight, bias *gorgonia.Node) (scale, shift *gorgonia.
 }
 
 // normaliseBatch normalises x with the mean and biased variance of the
-// batch and registers the update of the running statistics.
-func (bn batchNorm) normaliseBatch(x, weight, bias *gorgonia.Node) (*gorgonia.Node, error) {
-	out, stats, err := ops.BatchNorm(x, weight, bias, BatchNormEps)
+// batch, then applies a ReLU when relu is true, and registers the update
+// of the running statistics.
+func (bn batchNorm) normaliseBatch(x, weight, bias *gorgonia.Node,
+	relu bool) (*gorgonia.Node, error) {
+	normalise := ops.BatchNorm
+	if relu {
+		normalise = ops.BatchNormReLU
+	}
+	out, stats, err := normalise(x, weight, bias, BatchNormEps)
 	if err != nil {
 		return nil, err
 	}

@@ -136,17 +136,19 @@ func randomizeBatchNorm(s *Sequential, rng *rand.Rand) {
 
 func TestBatchNormTrainFiniteDifference(t *testing.T) {
 	cases := []struct {
-		name  string
-		input []int
-		batch int
+		name   string
+		input  []int
+		batch  int
+		layers []Layer
 	}{
-		{"channels", []int{3, 3, 3}, 4},
-		{"features", []int{5}, 6},
+		{"channels", []int{3, 3, 3}, 4, []Layer{{Kind: BatchNorm}}},
+		{"features", []int{5}, 6, []Layer{{Kind: BatchNorm}}},
+		{"channels then relu", []int{3, 3, 3}, 4, []Layer{{Kind: BatchNorm}, {Kind: ReLU}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			rng := rand.New(rand.NewSource(1))
-			s := mustSequential(t, c.input, []Layer{{Kind: BatchNorm}}, 1)
+			s := mustSequential(t, c.input, c.layers, 1)
 			randomizeBatchNorm(s, rng)
 			x := randomImages(rng, append([]int{c.batch}, c.input...)...)
 			checkSequentialGradients(t, s, x, Train, 2)
@@ -180,24 +182,34 @@ func channelStats(x *tensor.Dense) (mean, biased, unbiased []float64) {
 }
 
 func TestBatchNormTrainOutput(t *testing.T) {
-	rng := rand.New(rand.NewSource(3))
-	s := mustSequential(t, []int{2, 3, 3}, []Layer{{Kind: BatchNorm}}, 1)
-	randomizeBatchNorm(s, rng)
-	x := randomImages(rng, 4, 2, 3, 3)
+	for _, relu := range []bool{false, true} {
+		rng := rand.New(rand.NewSource(3))
+		layers := []Layer{{Kind: BatchNorm}}
+		if relu {
+			layers = append(layers, Layer{Kind: ReLU})
+		}
+		s := mustSequential(t, []int{2, 3, 3}, layers, 1)
+		randomizeBatchNorm(s, rng)
+		bias := s.Params()[1].Value.Data().([]float32)
+		bias[0] = -0.5 // so that the ReLU zeroes some outputs
+		x := randomImages(rng, 4, 2, 3, 3)
 
-	w := newWeightedSumGraph(t, s, x, Train, rng)
-	w.run(t)
-	got := w.out.Value().Data().([]float32)
+		w := newWeightedSumGraph(t, s, x, Train, rng)
+		w.run(t)
+		got := w.out.Value().Data().([]float32)
 
-	mean, biased, _ := channelStats(x)
-	weight := s.Params()[0].Value.Data().([]float32)
-	bias := s.Params()[1].Value.Data().([]float32)
-	for i, v := range x.Data().([]float32) {
-		ch := (i / 9) % 2
-		want := (float64(v)-mean[ch])/math.Sqrt(biased[ch]+BatchNormEps)*float64(weight[ch]) +
-			float64(bias[ch])
-		if !closeEnough(float64(got[i]), want, 1e-5, 1e-4) {
-			t.Fatalf("output %d is %g, want %g", i, got[i], want)
+		mean, biased, _ := channelStats(x)
+		weight := s.Params()[0].Value.Data().([]float32)
+		for i, v := range x.Data().([]float32) {
+			ch := (i / 9) % 2
+			want := (float64(v)-mean[ch])/math.Sqrt(biased[ch]+BatchNormEps)*
+				float64(weight[ch]) + float64(bias[ch])
+			if relu {
+				want = max(want, 0)
+			}
+			if !closeEnough(float64(got[i]), want, 1e-5, 1e-4) {
+				t.Fatalf("relu %v: output %d is %g, want %g", relu, i, got[i], want)
+			}
 		}
 	}
 }

@@ -49,9 +49,7 @@ func normForward(x *gorgonia.Node, l Layer, params, buffers []*Param,
 	mode Mode) (out *gorgonia.Node, ok bool, err error) {
 	switch l.Kind {
 	case BatchNorm:
-		bn := batchNorm{weight: params[0], bias: params[1], mean: buffers[0],
-			variance: buffers[1]}
-		out, err = bn.forward(x, mode)
+		out, err = batchNormFrom(params, buffers).forward(x, mode)
 		return out, true, err
 	case BasicBlock:
 		out, err = basicBlockFrom(l, params, buffers).forward(x, mode)
@@ -59,6 +57,13 @@ func normForward(x *gorgonia.Node, l Layer, params, buffers []*Param,
 	default:
 		return nil, false, nil
 	}
+}
+
+// batchNormFrom rebuilds a BatchNorm layer from the slices that its params
+// and buffers return.
+func batchNormFrom(params, buffers []*Param) batchNorm {
+	return batchNorm{weight: params[0], bias: params[1], mean: buffers[0],
+		variance: buffers[1]}
 }
 
 // basicBlock holds the convolutions and BatchNorms of a BasicBlock layer.
@@ -188,14 +193,17 @@ func (b basicBlock) buffers() []*Param {
 // to x's graph, where skip is the identity, the projection or (NoSkip)
 // absent.
 func (b basicBlock) forward(x *gorgonia.Node, mode Mode) (*gorgonia.Node, error) {
-	out, err := b.convNorm(x, blockConv1(b.layer), b.conv1, b.bn1, mode)
+	out, err := b.convNorm(x, blockConv1(b.layer), b.conv1, b.bn1, mode, b.isReLU())
 	if err != nil {
 		return nil, fmt.Errorf("conv1: %w", err)
 	}
-	if out, err = b.activate(out); err != nil {
-		return nil, err
+	if !b.isReLU() {
+		if out, err = b.activate(out); err != nil {
+			return nil, err
+		}
 	}
-	if out, err = b.convNorm(out, blockConv2(b.layer), b.conv2, b.bn2, mode); err != nil {
+	out, err = b.convNorm(out, blockConv2(b.layer), b.conv2, b.bn2, mode, false)
+	if err != nil {
 		return nil, fmt.Errorf("conv2: %w", err)
 	}
 
@@ -203,7 +211,7 @@ func (b basicBlock) forward(x *gorgonia.Node, mode Mode) (*gorgonia.Node, error)
 		skip := x
 		if b.hasProjection {
 			skip, err = b.convNorm(x, blockProjection(b.layer), b.projection, b.projectionNorm,
-				mode)
+				mode, false)
 			if err != nil {
 				return nil, fmt.Errorf("skip: %w", err)
 			}
@@ -213,9 +221,15 @@ func (b basicBlock) forward(x *gorgonia.Node, mode Mode) (*gorgonia.Node, error)
 	return b.activate(out)
 }
 
+// isReLU reports whether the block's activation is ReLU, which has fused
+// ops.
+func (b basicBlock) isReLU() bool {
+	return b.layer.Activation == "" || b.layer.Activation == ReLU
+}
+
 // addActivate returns activation(out + skip), in one op for ReLU.
 func (b basicBlock) addActivate(out, skip *gorgonia.Node) (*gorgonia.Node, error) {
-	if kind := b.layer.Activation; kind == "" || kind == ReLU {
+	if b.isReLU() {
 		sum, err := ops.AddReLU(out, skip)
 		if err != nil {
 			return nil, fmt.Errorf("skip: %w", err)
@@ -230,16 +244,20 @@ func (b basicBlock) addActivate(out, skip *gorgonia.Node) (*gorgonia.Node, error
 	return b.activate(sum)
 }
 
-// convNorm returns bn(conv(x)). In Eval mode the BatchNorm is an affine
-// map per channel, which it folds into the convolution: the weights of
-// output channel o are scaled by scale[o], and shift becomes the bias.
-// That saves a pass over the output, forward and backward.
+// convNorm returns bn(conv(x)), or max(bn(conv(x)), 0) when relu is true.
+// In Eval mode the BatchNorm is an affine map per channel, which it folds
+// into the convolution: the weights of output channel o are scaled by
+// scale[o], and shift becomes the bias. That saves a pass over the output,
+// forward and backward.
 func (b basicBlock) convNorm(x *gorgonia.Node, conv Layer, weight *Param, bn batchNorm,
-	mode Mode) (*gorgonia.Node, error) {
+	mode Mode, relu bool) (*gorgonia.Node, error) {
 	if mode == Train {
 		out, err := layerForward(x, conv, []*Param{weight})
 		if err != nil {
 			return nil, err
+		}
+		if relu {
+			return bn.forwardReLU(out, mode)
 		}
 		return bn.forward(out, mode)
 	}
@@ -256,7 +274,11 @@ func (b basicBlock) convNorm(x *gorgonia.Node, conv Layer, weight *Param, bn bat
 	if err != nil {
 		return nil, err
 	}
-	return ops.Conv2D(x, folded, shift, convStride(conv), conv.Pad)
+	out, err := ops.Conv2D(x, folded, shift, convStride(conv), conv.Pad)
+	if err != nil || !relu {
+		return out, err
+	}
+	return ops.ReLU(out)
 }
 
 func (b basicBlock) activate(x *gorgonia.Node) (*gorgonia.Node, error) {

@@ -122,13 +122,31 @@ func (s *Sequential) Forward(x *gorgonia.Node, mode Mode) (*gorgonia.Node, error
 	}
 
 	var err error
-	for i, l := range s.layers {
+	for i := 0; i < len(s.layers); i++ {
+		l := s.layers[i]
+		if s.fusesWithNext(i, mode) {
+			bn := batchNormFrom(s.layerParams[i], s.layerBuffers[i])
+			if x, err = bn.forwardReLU(x, mode); err != nil {
+				return nil, fmt.Errorf("%slayers %d and %d (%s, %s): %w", s.errorPrefix(), i,
+					i+1, l.Kind, ReLU, err)
+			}
+			i++
+			continue
+		}
+
 		x, err = s.forwardLayer(x, i, mode)
 		if err != nil {
 			return nil, fmt.Errorf("%slayer %d (%s): %w", s.errorPrefix(), i, l.Kind, err)
 		}
 	}
 	return x, nil
+}
+
+// fusesWithNext reports whether layer i is a BatchNorm followed by a ReLU
+// in Train mode, which run as one op.
+func (s *Sequential) fusesWithNext(i int, mode Mode) bool {
+	return mode == Train && s.layers[i].Kind == BatchNorm && i+1 < len(s.layers) &&
+		s.layers[i+1].Kind == ReLU
 }
 
 func (s *Sequential) checkInput(x *gorgonia.Node) error {

@@ -3,8 +3,10 @@
 package dnnl
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -23,6 +25,7 @@ func TestNativeBuild(t *testing.T) {
 			dnnlHeader)
 	}
 
+	statSources(t, "../..")
 	packages := []string{"./models/internal/...", "./models"}
 	cmd := exec.Command("go", append([]string{"test", "-tags", "dnnl", "-count=1"},
 		packages...)...)
@@ -33,4 +36,21 @@ func TestNativeBuild(t *testing.T) {
 		t.Fatalf("go test -tags dnnl %v: %v\n%s", packages, err, out)
 	}
 	t.Logf("go test -tags dnnl:\n%s", out)
+}
+
+// statSources looks at every file below dir. go test caches a test's
+// result until a file the test looked at changes, and the packages tested
+// here are not this package's dependencies, so without this a change to
+// them would not rerun the test.
+func statSources(t *testing.T, dir string) {
+	err := filepath.WalkDir(dir, func(path string, entry fs.DirEntry, err error) error {
+		if err != nil || entry.IsDir() {
+			return err
+		}
+		_, err = os.Stat(path)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("list the sources under %s: %v", dir, err)
+	}
 }

@@ -1,6 +1,5 @@
 package kernels
 
-import "math"
 
 // minParallelElements is the smallest slice that element-wise kernels
 // split over several goroutines.
@@ -26,12 +25,7 @@ func ReLUForward(x, y []float32) {
 		panic("kernels: ReLUForward slices differ in length")
 	}
 	forEachChunk(len(x), func(lo, hi int) {
-		out := y[lo:hi]
-		for i, v := range x[lo:hi] {
-			// A mask, as in ReLUBackward. Go's max of two floats also
-			// checks for NaN and signed zeros, and ran 1.2x slower here.
-			out[i] = math.Float32frombits(math.Float32bits(v) & mask(!(v <= 0)))
-		}
+		Affine(x[lo:hi], 1, 0, true, y[lo:hi])
 	})
 }
 
@@ -42,10 +36,13 @@ func AddReLUForward(a, b, y []float32) {
 		panic("kernels: AddReLUForward slices differ in length")
 	}
 	forEachChunk(len(y), func(lo, hi int) {
-		out, right := y[lo:hi], b[lo:hi]
-		for i, v := range a[lo:hi] {
-			sum := v + right[i]
-			out[i] = math.Float32frombits(math.Float32bits(sum) & mask(!(sum <= 0)))
+		out, left, right := y[lo:hi], a[lo:hi], b[lo:hi]
+		n := vectorLength(len(out))
+		if n > 0 {
+			addReLUAVX2(&left[0], &right[0], &out[0], n)
+		}
+		for i := n; i < len(out); i++ {
+			out[i] = reluValue(left[i] + right[i])
 		}
 	})
 }
@@ -57,11 +54,15 @@ func ReLUBackward(y, dy, dx []float32) {
 		panic("kernels: ReLUBackward slices differ in length")
 	}
 	forEachChunk(len(y), func(lo, hi int) {
-		g, d := dy[lo:hi], dx[lo:hi]
-		for i, v := range y[lo:hi] {
-			// A mask instead of a branch, which the processor cannot
-			// predict when about half of the outputs are zero.
-			d[i] = math.Float32frombits(math.Float32bits(g[i]) & mask(v > 0))
+		keep, g, d := y[lo:hi], dy[lo:hi], dx[lo:hi]
+		n := vectorLength(len(d))
+		if n > 0 {
+			maskAVX2(&keep[0], &g[0], &d[0], n)
+		}
+		// A mask instead of a branch, which the processor cannot predict
+		// when about half of the outputs are zero.
+		for i := n; i < len(d); i++ {
+			d[i] = maskValue(keep[i], g[i])
 		}
 	})
 }

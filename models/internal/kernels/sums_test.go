@@ -44,3 +44,99 @@ func BenchmarkSumSquares(b *testing.B) {
 		SumSquares(values)
 	}
 }
+
+// elementCases returns slices of lengths around the AVX2 width, starting
+// at odd offsets, with negative values, zeros and a NaN.
+func elementCases(rng *rand.Rand) [][]float32 {
+	var cases [][]float32
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 31, 64, 100} {
+		backing := make([]float32, n+1)
+		for i := range backing {
+			backing[i] = float32(rng.NormFloat64())
+		}
+		values := backing[1:]
+		if n > 3 {
+			values[2] = 0
+			values[3] = float32(math.NaN())
+		}
+		cases = append(cases, values)
+	}
+	return cases
+}
+
+// sameFloat reports whether a and b are both NaN or differ by at most
+// 1e-6 relative: the AVX2 kernels round a fused multiply-add once.
+func sameFloat(a, b float32) bool {
+	if math.IsNaN(float64(a)) || math.IsNaN(float64(b)) {
+		return math.IsNaN(float64(a)) && math.IsNaN(float64(b))
+	}
+	return math.Abs(float64(a-b)) <= 1e-6*math.Max(1, math.Abs(float64(b)))
+}
+
+func TestElementKernelsMatchScalar(t *testing.T) {
+	rng := rand.New(rand.NewSource(6))
+	for _, x := range elementCases(rng) {
+		other := randomSlice(rng, len(x))
+		scale, shift := float32(1.5), float32(-0.25)
+		for _, relu := range []bool{false, true} {
+			got := make([]float32, len(x))
+			Affine(x, scale, shift, relu, got)
+			for i, v := range x {
+				want := v*scale + shift
+				if relu && !(want > 0) && !math.IsNaN(float64(want)) {
+					want = 0
+				}
+				if !sameFloat(got[i], want) {
+					t.Errorf("Affine relu=%v n=%d: y[%d] = %g, want %g", relu, len(x), i, got[i],
+						want)
+				}
+			}
+		}
+
+		sum := make([]float32, len(x))
+		AddReLUForward(x, other, sum)
+		masked := make([]float32, len(x))
+		ReLUBackward(x, other, masked)
+		out := make([]float32, len(x))
+		AxpbyPlusC(x, other, other, 2, 3, 0.5, out)
+		for i, v := range x {
+			wantSum := v + other[i]
+			if !(wantSum > 0) && !math.IsNaN(float64(wantSum)) {
+				wantSum = 0
+			}
+			if !sameFloat(sum[i], wantSum) {
+				t.Errorf("AddReLUForward n=%d: y[%d] = %g, want %g", len(x), i, sum[i], wantSum)
+			}
+			var kept float32
+			if v > 0 {
+				kept = other[i]
+			}
+			if masked[i] != kept {
+				t.Errorf("ReLUBackward n=%d: dx[%d] = %g, want %g", len(x), i, masked[i], kept)
+			}
+			if want := 2*kept + 3*other[i] + 0.5; math.Abs(float64(out[i]-want)) > 1e-6 {
+				t.Errorf("AxpbyPlusC n=%d: out[%d] = %g, want %g", len(x), i, out[i], want)
+			}
+		}
+	}
+}
+
+func TestMaskedSumProductsMatchesScalar(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	for _, keep := range elementCases(rng) {
+		a := randomSlice(rng, len(keep))
+		b := randomSlice(rng, len(keep))
+		var wantSum, wantProducts float64
+		for i, k := range keep {
+			if k > 0 {
+				wantSum += float64(a[i])
+				wantProducts += float64(a[i]) * float64(b[i])
+			}
+		}
+		gotSum, gotProducts := MaskedSumProducts(keep, a, b)
+		if math.Abs(gotSum-wantSum) > 1e-5 || math.Abs(gotProducts-wantProducts) > 1e-5 {
+			t.Errorf("n=%d: sums %g and %g, want %g and %g", len(keep), gotSum, gotProducts,
+				wantSum, wantProducts)
+		}
+	}
+}

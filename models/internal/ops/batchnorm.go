@@ -64,6 +64,19 @@ func checkVector(v *gorgonia.Node, length int, op, role string) error {
 // uses BatchNorm runs on one machine at a time.
 func BatchNorm(x, weight, bias *gorgonia.Node, eps float64) (y, stats *gorgonia.Node,
 	err error) {
+	return batchNorm(x, weight, bias, eps, false)
+}
+
+// BatchNormReLU is BatchNorm followed by a ReLU, max(y, 0), in one op: it
+// saves a pass over the activations forward and backward. stats are the
+// statistics of x, as for BatchNorm.
+func BatchNormReLU(x, weight, bias *gorgonia.Node, eps float64) (y, stats *gorgonia.Node,
+	err error) {
+	return batchNorm(x, weight, bias, eps, true)
+}
+
+func batchNorm(x, weight, bias *gorgonia.Node, eps float64, relu bool) (y,
+	stats *gorgonia.Node, err error) {
 	layout, err := newChannelLayout(x, "batchnorm")
 	if err != nil {
 		return nil, nil, err
@@ -75,17 +88,18 @@ func BatchNorm(x, weight, bias *gorgonia.Node, eps float64) (y, stats *gorgonia.
 		return nil, nil, err
 	}
 
-	bn := newBatchNormState(layout, eps)
+	bn := newBatchNormState(layout, eps, relu)
 	vector := tensor.Shape{layout.channels}
 	y, err = apply(&kernelOp{
-		name:   fmt.Sprintf("BatchNorm(eps=%g)", eps),
+		name:   fmt.Sprintf("BatchNorm(eps=%g, relu=%t)", eps, relu),
 		inputs: []tensor.Shape{layout.shape, vector, vector},
 		output: layout.shape,
 		compute: func(y []float32, args [][]float32) {
 			bn.forward(y, args[0], args[1], args[2])
 		},
-		gradients: func(inputs gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-			return bn.gradients(inputs, grad)
+		gradients: func(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes,
+			error) {
+			return bn.gradients(inputs, output, grad)
 		},
 	}, x, weight, bias)
 	if err != nil {
@@ -104,19 +118,20 @@ func BatchNorm(x, weight, bias *gorgonia.Node, eps float64) (y, stats *gorgonia.
 	return y, stats, nil
 }
 
-// batchNormState is what one BatchNorm's ops share within a run. The
+// batchNormState is the state one BatchNorm's ops share within a run. The
 // forward op sets mean, variance and inverseStd. The op for the gradient
 // of x runs after it and sets sumDy and sumDyXhat, the gradients of bias
 // and weight.
 type batchNormState struct {
 	layout                     channelLayout
 	eps                        float64
+	relu                       bool // a ReLU follows the normalisation
 	mean, variance, inverseStd []float64
 	sumDy, sumDyXhat           []float64
 }
 
-func newBatchNormState(l channelLayout, eps float64) *batchNormState {
-	return &batchNormState{layout: l, eps: eps,
+func newBatchNormState(l channelLayout, eps float64, relu bool) *batchNormState {
+	return &batchNormState{layout: l, eps: eps, relu: relu,
 		mean: make([]float64, l.channels), variance: make([]float64, l.channels),
 		inverseStd: make([]float64, l.channels),
 		sumDy:      make([]float64, l.channels), sumDyXhat: make([]float64, l.channels)}
@@ -151,9 +166,7 @@ func (bn *batchNormState) forward(y, x, weight, bias []float32) {
 		for n := range l.images {
 			start := (n*l.channels + c) * l.pixels
 			out := y[start : start+l.pixels]
-			for i, v := range x[start : start+l.pixels] {
-				out[i] = v*scale + shift
-			}
+			kernels.Affine(x[start:start+l.pixels], scale, shift, bn.relu, out)
 		}
 	})
 }
@@ -169,19 +182,20 @@ func (bn *batchNormState) stats(out []float32) {
 // xhat = (x - mean) / std and M values per channel:
 // dbias = sum(dy), dweight = sum(dy * xhat) and
 // dx = weight / (M std) * (M dy - dbias - xhat dweight).
-// The weight and bias gradients take dx as an input only to run after it.
-func (bn *batchNormState) gradients(inputs gorgonia.Nodes,
+// With a ReLU, dy is first zeroed where the output is not positive. The
+// weight and bias gradients take dx as an input only to run after it.
+func (bn *batchNormState) gradients(inputs gorgonia.Nodes, output,
 	grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	l := bn.layout
 	vector := tensor.Shape{l.channels}
 	dx, err := apply(&kernelOp{
-		name:   fmt.Sprintf("BatchNormGradInput(eps=%g)", bn.eps),
-		inputs: []tensor.Shape{l.shape, vector, l.shape},
+		name:   fmt.Sprintf("BatchNormGradInput(eps=%g, relu=%t)", bn.eps, bn.relu),
+		inputs: []tensor.Shape{l.shape, vector, l.shape, l.shape},
 		output: l.shape,
 		compute: func(y []float32, args [][]float32) {
-			bn.inputGradient(y, args[0], args[1], args[2])
+			bn.inputGradient(y, args[0], args[1], args[2], args[3])
 		},
-	}, inputs[0], inputs[1], grad)
+	}, inputs[0], inputs[1], grad, output)
 	if err != nil {
 		return nil, err
 	}
@@ -210,20 +224,29 @@ func (bn *batchNormState) gradients(inputs gorgonia.Nodes,
 }
 
 // inputGradient sets dx and the per-channel sums of dy and dy * xhat,
-// using the statistics of the forward pass. Per channel, dx is
-// a*dy + b*x + c with a, b and c folded from the formula of gradients.
-func (bn *batchNormState) inputGradient(dx, x, weight, dy []float32) {
+// using the statistics of the forward pass and, with a ReLU, its output y.
+// Per channel, dx is a*dy + b*x + c with a, b and c folded from the
+// formula of gradients.
+func (bn *batchNormState) inputGradient(dx, x, weight, dy, y []float32) {
 	l := bn.layout
 	count := float64(l.count())
 	kernels.ForEach(l.channels, func(c int) {
+		// With a ReLU, the gradient of the normalised values is dy where
+		// the output y is positive and 0 elsewhere.
+		var keep []float32
 		mean, inverseStd := bn.mean[c], bn.inverseStd[c]
 		var sumDy, sumDyX float64
-		for n := range l.images {
-			start := (n*l.channels + c) * l.pixels
-			s, p := kernels.SumProducts(dy[start:start+l.pixels], x[start:start+l.pixels])
+		bn.forEachPlane(c, func(start, end int) {
+			var s, p float64
+			if bn.relu {
+				keep = y
+				s, p = kernels.MaskedSumProducts(y[start:end], dy[start:end], x[start:end])
+			} else {
+				s, p = kernels.SumProducts(dy[start:end], x[start:end])
+			}
 			sumDy += s
 			sumDyX += p
-		}
+		})
 		sumDyXhat := (sumDyX - mean*sumDy) * inverseStd
 		bn.sumDy[c], bn.sumDyXhat[c] = sumDy, sumDyXhat
 
@@ -231,15 +254,24 @@ func (bn *batchNormState) inputGradient(dx, x, weight, dy []float32) {
 		gradScale := float32(factor * count)
 		inputScale := float32(-factor * sumDyXhat * inverseStd)
 		offset := float32(factor * (sumDyXhat*inverseStd*mean - sumDy))
-		for n := range l.images {
-			start := (n*l.channels + c) * l.pixels
-			grads := dy[start : start+l.pixels]
-			out := dx[start : start+l.pixels]
-			for i, v := range x[start : start+l.pixels] {
-				out[i] = gradScale*grads[i] + inputScale*v + offset
+		bn.forEachPlane(c, func(start, end int) {
+			var planeKeep []float32
+			if keep != nil {
+				planeKeep = keep[start:end]
 			}
-		}
+			kernels.AxpbyPlusC(planeKeep, dy[start:end], x[start:end], gradScale, inputScale,
+				offset, dx[start:end])
+		})
 	})
+}
+
+// forEachPlane calls f with the bounds of channel c's values in each image.
+func (bn *batchNormState) forEachPlane(c int, f func(start, end int)) {
+	l := bn.layout
+	for n := range l.images {
+		start := (n*l.channels + c) * l.pixels
+		f(start, start+l.pixels)
+	}
 }
 
 // ChannelAffine returns x * scale + shift with one scale and shift per
