@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -263,4 +264,58 @@ func SelectWorkloads(names []string) ([]Workload, error) {
 		}
 	}
 	return selected, nil
+}
+
+// MedianResults combines several rounds of the same workloads into one
+// result per workload whose rates are the medians over the rounds, Go and
+// PyTorch apart. PyTorch's median covers the rounds where it ran, and is
+// nil if it ran in none. Every round must list the same workloads in the
+// same order.
+func MedianResults(rounds [][]BenchResult) ([]BenchResult, error) {
+	if len(rounds) == 0 {
+		return nil, nil
+	}
+	medians := make([]BenchResult, len(rounds[0]))
+	copy(medians, rounds[0])
+	for i := range medians {
+		var goRates, torchRates []Rates
+		for r, round := range rounds {
+			if len(round) != len(medians) || round[i].Workload.Name != medians[i].Workload.Name {
+				return nil, fmt.Errorf("round %d lists other workloads than round 0", r)
+			}
+			goRates = append(goRates, round[i].Go)
+			if round[i].Torch != nil {
+				torchRates = append(torchRates, *round[i].Torch)
+			}
+		}
+		medians[i].Go = medianRates(goRates)
+		medians[i].Torch = nil
+		if len(torchRates) > 0 {
+			torch := medianRates(torchRates)
+			medians[i].Torch = &torch
+		}
+	}
+	return medians, nil
+}
+
+// medianRates returns the median of each measurement over rates; with an
+// even count, the mean of the middle two.
+func medianRates(rates []Rates) Rates {
+	median := func(pick func(Rates) float64) float64 {
+		values := make([]float64, len(rates))
+		for i, r := range rates {
+			values[i] = pick(r)
+		}
+		sort.Float64s(values)
+		middle := len(values) / 2
+		if len(values)%2 == 0 {
+			return (values[middle-1] + values[middle]) / 2
+		}
+		return values[middle]
+	}
+	return Rates{
+		Train:   median(func(r Rates) float64 { return r.Train }),
+		MIFGSM:  median(func(r Rates) float64 { return r.MIFGSM }),
+		Forward: median(func(r Rates) float64 { return r.Forward }),
+	}
 }

@@ -63,3 +63,33 @@ func TestBenchWorkloadRuns(t *testing.T) {
 		t.Errorf("params = %d, want the small CNN's 421,642", results[0].Params)
 	}
 }
+
+func TestMedianResults(t *testing.T) {
+	round := func(train, torchTrain float64) []BenchResult {
+		result := BenchResult{Workload: Workload{Name: "cifar-resnet20"},
+			Go: Rates{Train: train, MIFGSM: 2 * train, Forward: 3 * train}}
+		if torchTrain > 0 {
+			result.Torch = &Rates{Train: torchTrain}
+		}
+		return []BenchResult{result}
+	}
+
+	medians, err := MedianResults([][]BenchResult{round(10, 100), round(30, 0), round(20, 300)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := medians[0]
+	if got.Go.Train != 20 || got.Go.MIFGSM != 40 || got.Go.Forward != 60 {
+		t.Errorf("Go medians = %+v, want 20, 40, 60", got.Go)
+	}
+	if got.Torch == nil || got.Torch.Train != 200 {
+		t.Errorf("PyTorch median = %+v, want train 200 (mean of the middle two of 100, 300)",
+			got.Torch)
+	}
+
+	other := round(1, 0)
+	other[0].Workload.Name = "mnist-smallcnn"
+	if _, err := MedianResults([][]BenchResult{round(1, 0), other}); err == nil {
+		t.Error("rounds with different workloads gave no error")
+	}
+}

@@ -34,6 +34,9 @@ func benchCommand() *cli.Command {
 				Usage: "images per batch"},
 			&cli.StringFlag{Name: "python", Value: experiments.DefaultTorchPython,
 				Usage: "Python with PyTorch; empty skips PyTorch"},
+			&cli.IntFlag{Name: "rounds", Value: 1,
+				Usage: "times to run Go and then PyTorch; the table shows the medians, " +
+					"which vary less on a shared machine"},
 		},
 		Action: runBench,
 	}
@@ -59,28 +62,62 @@ func runBench(c *cli.Context) error {
 		return fmt.Errorf("--seconds %g: want 0 or more", c.Float64("seconds"))
 	}
 
+	if c.Int("rounds") < 1 {
+		return fmt.Errorf("--rounds %d: want at least 1", c.Int("rounds"))
+	}
+
 	rep := newReporter(os.Stderr)
 	rep.Logf("Go %s, GOMAXPROCS %d, %s, kernels: %s", runtime.Version(),
 		runtime.GOMAXPROCS(0), cpuModel(), models.KernelBackend())
-	results, err := experiments.Bench(workloads, c.Int("batch"), c.Float64("seconds"), rep)
+	var rounds [][]experiments.BenchResult
+	torch := "PyTorch not run"
+	for round := 1; round <= c.Int("rounds"); round++ {
+		if c.Int("rounds") > 1 {
+			rep.Logf("round %d of %d", round, c.Int("rounds"))
+		}
+		results, version, err := benchRound(c, workloads, rep)
+		if err != nil {
+			return err
+		}
+		if version != "" {
+			torch = version
+		}
+		rounds = append(rounds, results)
+	}
+	medians, err := experiments.MedianResults(rounds)
 	if err != nil {
 		return err
 	}
 
-	torch := "PyTorch not run"
-	if python := c.String("python"); python != "" {
-		version, err := experiments.BenchTorch(python, results, c.Float64("seconds"))
-		if err != nil {
-			rep.Logf("PyTorch did not run, so no ratios: %v (install Debian's python3-torch)",
-				err)
-		} else {
-			torch = version
-		}
-	}
-	fmt.Fprintf(os.Stdout, "Go %s with %d cores (%s), kernels: %s; %s\n\n",
+	fmt.Fprintf(os.Stdout, "Go %s with %d cores (%s), kernels: %s; %s\n",
 		runtime.Version(), runtime.GOMAXPROCS(0), cpuModel(), models.KernelBackend(), torch)
-	printBench(os.Stdout, results)
+	if len(rounds) > 1 {
+		fmt.Fprintf(os.Stdout, "medians of %d rounds\n", len(rounds))
+	}
+	fmt.Fprintln(os.Stdout)
+	printBench(os.Stdout, medians)
 	return nil
+}
+
+// benchRound times the workloads in Go and then, unless --python is
+// empty, in PyTorch. It returns PyTorch's version, or "" where PyTorch did
+// not run.
+func benchRound(c *cli.Context, workloads []experiments.Workload,
+	rep *terminalReporter) ([]experiments.BenchResult, string, error) {
+	results, err := experiments.Bench(workloads, c.Int("batch"), c.Float64("seconds"), rep)
+	if err != nil {
+		return nil, "", err
+	}
+	python := c.String("python")
+	if python == "" {
+		return results, "", nil
+	}
+	version, err := experiments.BenchTorch(python, results, c.Float64("seconds"))
+	if err != nil {
+		rep.Logf("PyTorch did not run, so no ratios: %v (install Debian's python3-torch)", err)
+		return results, "", nil
+	}
+	return results, version, nil
 }
 
 // printBench writes one row per workload and measurement.
