@@ -90,6 +90,73 @@ func Im2Col(s ConvShape, image, col []float32) {
 	}
 }
 
+// imageOperand is the im2col matrix of one C x H x W image, as Im2Col
+// would write it, read from the image on demand. A matrix product packs
+// its B operand from it directly, which saves writing and reading the
+// whole matrix once.
+type imageOperand struct {
+	shape ConvShape
+	image []float32
+}
+
+// pack writes rows [pc, pc+kc) and columns [jc, jc+nc) of the im2col
+// matrix into dst as packB lays out B: strips of cols columns, each row by
+// row, the last strip padded with zeros.
+func (o *imageOperand) pack(dst []float32, pc, kc, jc, nc, cols int) {
+	s := o.shape
+	ow := s.OutW()
+	if last := nc % cols; last != 0 {
+		strip := dst[(nc-last)*kc : (nc-last+cols)*kc]
+		for p := 0; p < kc; p++ {
+			clear(strip[p*cols+last : (p+1)*cols])
+		}
+	}
+
+	for p := 0; p < kc; p++ {
+		kw := (pc + p) % s.KernelW
+		kh := (pc + p) / s.KernelW % s.KernelH
+		channel := (pc + p) / (s.KernelW * s.KernelH)
+		plane := o.image[channel*s.Height*s.Width : (channel+1)*s.Height*s.Width]
+		lo, hi := s.validRange(kw, ow)
+
+		// Walk the columns in pieces that stay within one output row and
+		// one strip.
+		for col := jc; col < jc+nc; {
+			y, x := col/ow, col%ow
+			offset := (col - jc) % cols
+			strip := (col - jc) / cols
+			n := min(ow-x, cols-offset, jc+nc-col)
+			start := strip*cols*kc + p*cols + offset
+			s.gatherSegment(dst[start:start+n], plane, y, x, kh, kw, lo, hi)
+			col += n
+		}
+	}
+}
+
+// gatherSegment sets dst to the im2col values of output row y, columns
+// [x, x+len(dst)), for kernel offset (kh, kw) in one input plane. lo and
+// hi are validRange(kw, outW).
+func (s ConvShape) gatherSegment(dst, plane []float32, y, x, kh, kw, lo, hi int) {
+	iy := y*s.Stride - s.Pad + kh
+	if iy < 0 || iy >= s.Height {
+		clear(dst)
+		return
+	}
+	first := min(max(lo-x, 0), len(dst))
+	last := max(min(hi-x, len(dst)), first)
+	clear(dst[:first])
+	clear(dst[last:])
+	row := plane[iy*s.Width : (iy+1)*s.Width]
+	start := (x+first)*s.Stride - s.Pad + kw
+	if s.Stride == 1 {
+		copy(dst[first:last], row[start:])
+		return
+	}
+	for i := first; i < last; i++ {
+		dst[i] = row[start+(i-first)*s.Stride]
+	}
+}
+
 // validRange returns the output columns [lo, hi) whose input column
 // x*Stride - Pad + kw lies inside the image.
 func (s ConvShape) validRange(kw, ow int) (lo, hi int) {

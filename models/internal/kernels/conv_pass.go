@@ -58,22 +58,40 @@ func Conv2DForward(s ConvShape, x, weight, bias, out []float32) {
 	inSize := s.InChannels * s.Height * s.Width
 	outSize := s.OutChannels * s.outPixels()
 	patch, pixels := s.patchSize(), s.outPixels()
-	cols := newScratch(workers(s.Batch), patch*pixels)
-	defer cols.release()
 	left := packLeft(false, s.OutChannels, patch, weight, patch)
 	defer left.release()
 
+	// Packing straight from the image copies a piece of an output row at a
+	// time, so narrow outputs go through an im2col matrix instead.
+	var cols scratch
+	direct := s.OutW() >= minDirectWidth
+	if !direct {
+		cols = newScratch(workers(s.Batch), patch*pixels)
+		defer cols.release()
+	}
+
 	forEachImage(s.Batch, func(worker, n int, parallel bool) {
-		col := cols.slice(worker)
-		Im2Col(s, x[n*inSize:(n+1)*inSize], col)
 		y := out[n*outSize : (n+1)*outSize]
-		g := product(left, false, col, pixels, y, pixels)
+		image := x[n*inSize : (n+1)*inSize]
+		g := gemmArgs{packedLeft: left, c: y, ldc: pixels}
+		if direct {
+			g.image = &imageOperand{shape: s, image: image}
+		} else {
+			g.b, g.ldb = cols.slice(worker), pixels
+			Im2Col(s, image, g.b)
+		}
 		g.run(s.OutChannels, pixels, patch, 0, parallel)
 		if bias != nil {
 			addChannelBias(y, bias, pixels)
 		}
 	})
 }
+
+// minDirectWidth is the narrowest output, in pixels, for which
+// Conv2DForward packs its matrix product straight from the image. On
+// ResNet-20's layers at batch 128 that was 1.1x faster at width 32 and
+// 1.3x slower at width 8 than building the im2col matrix first.
+const minDirectWidth = 16
 
 func addChannelBias(y, bias []float32, pixels int) {
 	for o, b := range bias {

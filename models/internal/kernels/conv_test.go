@@ -16,6 +16,9 @@ var convCases = []ConvShape{
 	{Batch: 3, InChannels: 2, Height: 6, Width: 5, OutChannels: 3, KernelH: 1, KernelW: 1, Stride: 1, Pad: 0},
 	{Batch: 3, InChannels: 19, Height: 7, Width: 7, OutChannels: 9, KernelH: 3, KernelW: 3, Stride: 2, Pad: 0},
 	{Batch: 2, InChannels: 2, Height: 3, Width: 4, OutChannels: 5, KernelH: 3, KernelW: 3, Stride: 3, Pad: 2},
+	// More output pixels than a block of the matrix product has columns,
+	// so blocks and strips start inside an output row.
+	{Batch: 2, InChannels: 3, Height: 40, Width: 37, OutChannels: 4, KernelH: 3, KernelW: 3, Stride: 1, Pad: 1},
 }
 
 // inputAt returns x[n][c][y][x'] or 0 when (y, x') is padding.

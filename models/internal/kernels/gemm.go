@@ -126,6 +126,10 @@ type gemmArgs struct {
 	// packedLeft, if not nil, is all of op(A) packed by packLeft, which
 	// the product then uses in place of a and lda.
 	packedLeft *packedLeft
+
+	// image, if not nil, is B: the im2col matrix of an image, which
+	// packing then reads from the image in place of b, ldb and transB.
+	image *imageOperand
 }
 
 // packedLeft is op(A) packed once for several products with the same left
@@ -274,6 +278,10 @@ func (g *gemmArgs) packA(dst []float32, ic, mc, pc, kc int) {
 // a tile has, laid out row by row, padding the last strip with zeros.
 func (g *gemmArgs) packB(dst []float32, pc, kc, jc, nc int) {
 	cols := active.cols
+	if g.image != nil {
+		g.image.pack(dst, pc, kc, jc, nc, cols)
+		return
+	}
 	for jr := 0; jr < nc; jr += cols {
 		nr := min(cols, nc-jr)
 		strip := dst[jr*kc : (jr+cols)*kc]
