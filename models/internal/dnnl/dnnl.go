@@ -147,3 +147,116 @@ func Version() string {
 	v := C.dnnl_version()
 	return fmt.Sprintf("%d.%d.%d", v.major, v.minor, v.patch)
 }
+
+// Slots of the tensors of a pass, in the order Conv takes them.
+const (
+	slotSrc = 0
+	slotDst = 3
+)
+
+// Layer is one convolution layer's memory between its passes: the input
+// and the output gradient in oneDNN's layout, kept so that the weight
+// gradient need not reorder them again. The zero value is ready to use. A
+// Layer is safe for concurrent use, though its passes serialise.
+//
+// Reuse rests on two facts of a graph run, which Layer checks as far as it
+// can: the forward pass runs before the backward passes, and the input and
+// the output gradient do not change in between. A reordered tensor is used
+// only if it came from the same slice since the last forward pass.
+type Layer struct {
+	mu       sync.Mutex
+	forwards uint64 // forward passes run so far
+	src, dy  cachedTensor
+}
+
+// cachedTensor is a tensor reordered into a layout some pass wants.
+type cachedTensor struct {
+	memory  *cacheMemory // nil until a pass needs it
+	owner   *handle      // the pass whose layout memory has
+	data    *float32     // the caller's tensor it holds, or nil
+	forward uint64       // the forward pass count when it was written
+}
+
+// cacheMemory owns memory from mma_conv_cache_new, which is freed once
+// the cacheMemory is unreachable.
+type cacheMemory struct {
+	pointer unsafe.Pointer
+}
+
+func newCacheMemory(h *handle, slot int) *cacheMemory {
+	memory := &cacheMemory{pointer: C.mma_conv_cache_new(h.conv, C.int(slot))}
+	runtime.AddCleanup(memory, func(pointer unsafe.Pointer) {
+		C.mma_conv_cache_free(pointer)
+	}, memory.pointer)
+	return memory
+}
+
+// Conv is the package's Conv for one layer, reusing the reordered input
+// of the forward pass and the reordered output gradient of one backward
+// pass in the other.
+func (l *Layer) Conv(pass Pass, s Shape, src, weights, bias, dst []float32) error {
+	h := load(key{shape: s, pass: pass, hasBias: bias != nil && pass != BackwardData})
+	if h.err != nil {
+		return h.err
+	}
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var cache [4]unsafe.Pointer
+	var cached [4]C.int
+	switch pass {
+	case Forward:
+		l.forwards++
+		cache[slotSrc] = l.src.claim(h, slotSrc, &src[0], l.forwards)
+	case BackwardData:
+		cache[slotDst], cached[slotDst] = l.dy.reuse(h, slotDst, &dst[0], l.forwards)
+	case BackwardWeights:
+		cache[slotSrc], cached[slotSrc] = l.src.reuse(h, slotSrc, &src[0], l.forwards)
+		cache[slotDst], cached[slotDst] = l.dy.reuse(h, slotDst, &dst[0], l.forwards)
+	}
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	threads := C.int(runtime.GOMAXPROCS(0))
+	status := C.mma_conv_run_cached(h.conv, threads, pointer(src), pointer(weights),
+		pointer(bias), pointer(dst), &cache[0], &cached[0])
+	if status != 0 {
+		l.src.data, l.dy.data = nil, nil
+		return fmt.Errorf("oneDNN convolution %+v, pass %d: status %d", s, pass, status)
+	}
+	return nil
+}
+
+// reuse returns the cached memory for slot of h and whether it already
+// holds data, reordered since forward pass number forward. Otherwise it
+// claims the memory for the reorder that h is about to run.
+func (c *cachedTensor) reuse(h *handle, slot int, data *float32,
+	forward uint64) (unsafe.Pointer, C.int) {
+	if c.memory != nil && c.data == data && c.forward == forward &&
+		C.mma_conv_same_inner(c.owner.conv, C.int(slot), h.conv, C.int(slot)) != 0 {
+		return c.memory.pointer, 1
+	}
+	return c.claim(h, slot, data, forward), 0
+}
+
+// claim returns memory in the layout that slot of h wants, allocating it
+// on first use or when the layout changes, and records that it will hold
+// data. It returns nil where h takes the caller's layout as it is.
+func (c *cachedTensor) claim(h *handle, slot int, data *float32,
+	forward uint64) unsafe.Pointer {
+	if C.mma_conv_inner_size(h.conv, C.int(slot)) == 0 {
+		c.data = nil
+		return nil
+	}
+	if c.memory == nil || C.mma_conv_same_inner(c.owner.conv, C.int(slot), h.conv,
+		C.int(slot)) == 0 {
+		c.memory = newCacheMemory(h, slot)
+		c.owner = h
+	}
+	if c.memory.pointer == nil {
+		c.data = nil
+		return nil
+	}
+	c.data, c.forward = data, forward
+	return c.memory.pointer
+}

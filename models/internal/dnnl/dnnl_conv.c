@@ -11,8 +11,9 @@
 // Argument slots of a convolution pass, in the order of mma_conv_run.
 enum { SLOT_SRC, SLOT_WEIGHTS, SLOT_BIAS, SLOT_DST, SLOTS };
 
-// A tensor as the caller holds it (user, plain layout) and as the primitive
-// wants it (inner, NULL when the layouts agree), with the reorder between.
+// A tensor in the caller's plain layout (user) and in the layout the
+// primitive wants (inner, NULL when the two agree), with the reorder
+// between them.
 typedef struct {
 	int arg;        // DNNL_ARG_* of the primitive, 0 when the slot is unused
 	int is_output;  // the primitive writes it, so the reorder runs after
@@ -235,19 +236,29 @@ mma_conv *mma_conv_new(int pass, const mma_conv_shape *shape, int has_bias, char
 	return conv;
 }
 
-static dnnl_status_t run_reorder(mma_conv *conv, tensor *t) {
-	dnnl_memory_t from = t->is_output ? t->inner : t->user;
-	dnnl_memory_t to = t->is_output ? t->user : t->inner;
+// run_reorder copies between the caller's tensor and inner, the memory in
+// the primitive's layout.
+static dnnl_status_t run_reorder(mma_conv *conv, tensor *t, dnnl_memory_t inner) {
+	dnnl_memory_t from = t->is_output ? inner : t->user;
+	dnnl_memory_t to = t->is_output ? t->user : inner;
 	dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
 	return dnnl_primitive_execute(t->reorder, conv->stream, 2, args);
 }
 
 int mma_conv_run(mma_conv *conv, int threads, float *src, float *weights, float *bias,
                  float *dst) {
+	void *cache[SLOTS] = {NULL, NULL, NULL, NULL};
+	int cached[SLOTS] = {0, 0, 0, 0};
+	return mma_conv_run_cached(conv, threads, src, weights, bias, dst, cache, cached);
+}
+
+int mma_conv_run_cached(mma_conv *conv, int threads, float *src, float *weights,
+                        float *bias, float *dst, void *cache[4], const int cached[4]) {
 	// The thread count is a setting of the calling thread, and Go may call
 	// from any of its threads.
 	omp_set_num_threads(threads);
 	float *data[SLOTS] = {src, weights, bias, dst};
+	dnnl_memory_t inner[SLOTS];
 	dnnl_exec_arg_t args[SLOTS + 1];
 	int count = 0;
 	dnnl_status_t status = dnnl_success;
@@ -257,12 +268,16 @@ int mma_conv_run(mma_conv *conv, int threads, float *src, float *weights, float 
 		if (t->arg == 0) {
 			continue;
 		}
+		inner[i] = t->inner;
+		if (t->inner != NULL && cache[i] != NULL) {
+			inner[i] = (dnnl_memory_t)cache[i];
+		}
 		status = dnnl_memory_set_data_handle(t->user, data[i]);
 		args[count].arg = t->arg;
-		args[count].memory = t->inner != NULL ? t->inner : t->user;
+		args[count].memory = inner[i] != NULL ? inner[i] : t->user;
 		count++;
-		if (status == dnnl_success && t->reorder != NULL && !t->is_output) {
-			status = run_reorder(conv, t);
+		if (status == dnnl_success && t->reorder != NULL && !t->is_output && !cached[i]) {
+			status = run_reorder(conv, t, inner[i]);
 		}
 	}
 	if (conv->scratch != NULL) {
@@ -276,13 +291,51 @@ int mma_conv_run(mma_conv *conv, int threads, float *src, float *weights, float 
 	for (int i = 0; i < SLOTS && status == dnnl_success; i++) {
 		tensor *t = &conv->slots[i];
 		if (t->arg != 0 && t->reorder != NULL && t->is_output) {
-			status = run_reorder(conv, t);
+			status = run_reorder(conv, t, inner[i]);
 		}
 	}
 	if (status == dnnl_success) {
 		status = dnnl_stream_wait(conv->stream);
 	}
 	return (int)status;
+}
+
+static const dnnl_memory_desc_t *inner_desc(mma_conv *conv, int slot) {
+	if (slot < 0 || slot >= SLOTS || conv->slots[slot].inner == NULL) {
+		return NULL;
+	}
+	const dnnl_memory_desc_t *md = NULL;
+	if (dnnl_memory_get_memory_desc(conv->slots[slot].inner, &md) != dnnl_success) {
+		return NULL;
+	}
+	return md;
+}
+
+size_t mma_conv_inner_size(mma_conv *conv, int slot) {
+	const dnnl_memory_desc_t *md = inner_desc(conv, slot);
+	return md == NULL ? 0 : dnnl_memory_desc_get_size(md);
+}
+
+int mma_conv_same_inner(mma_conv *a, int slot_a, mma_conv *b, int slot_b) {
+	const dnnl_memory_desc_t *first = inner_desc(a, slot_a);
+	const dnnl_memory_desc_t *second = inner_desc(b, slot_b);
+	return first != NULL && second != NULL && dnnl_memory_desc_equal(first, second);
+}
+
+void *mma_conv_cache_new(mma_conv *conv, int slot) {
+	const dnnl_memory_desc_t *md = inner_desc(conv, slot);
+	dnnl_memory_t memory = NULL;
+	if (md == NULL || dnnl_memory_create(&memory, md, engine, DNNL_MEMORY_ALLOCATE) !=
+	                      dnnl_success) {
+		return NULL;
+	}
+	return memory;
+}
+
+void mma_conv_cache_free(void *memory) {
+	if (memory != NULL) {
+		dnnl_memory_destroy((dnnl_memory_t)memory);
+	}
 }
 
 int mma_sgemm(int threads, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,

@@ -9,6 +9,7 @@
 #ifndef MMA_DNNL_CONV_H
 #define MMA_DNNL_CONV_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum { MMA_CONV_FORWARD, MMA_CONV_BACKWARD_DATA, MMA_CONV_BACKWARD_WEIGHTS };
@@ -32,6 +33,29 @@ mma_conv *mma_conv_new(int pass, const mma_conv_shape *shape, int has_bias, char
 // plain layouts. It returns 0 or a oneDNN status.
 int mma_conv_run(mma_conv *conv, int threads, float *src, float *weights, float *bias,
                  float *dst);
+
+// mma_conv_inner_size returns the size in bytes of the layout the pass
+// wants for slot (0 input, 1 weights, 2 bias, 3 output, as for
+// mma_conv_run), or 0 when it takes the plain layout and needs no reorder.
+size_t mma_conv_inner_size(mma_conv *conv, int slot);
+
+// mma_conv_same_inner reports whether slot of a and slot of b want the
+// same layout.
+int mma_conv_same_inner(mma_conv *a, int slot_a, mma_conv *b, int slot_b);
+
+// mma_conv_cache_new returns memory in the layout that slot of conv wants,
+// for mma_conv_run_cached, or NULL. mma_conv_cache_free releases it.
+void *mma_conv_cache_new(mma_conv *conv, int slot);
+void mma_conv_cache_free(void *memory);
+
+// mma_conv_run_cached is mma_conv_run where the input slot (0) and the
+// output-gradient slot (3) of a backward pass, or the input slot of a
+// forward pass, may live in memory from mma_conv_cache_new instead of the
+// handle's own: cache[i] is that memory or NULL. When cached[i] is not 0,
+// that memory already contains the reordered tensor, so the reorder is
+// skipped.
+int mma_conv_run_cached(mma_conv *conv, int threads, float *src, float *weights,
+                        float *bias, float *dst, void *cache[4], const int cached[4]);
 
 // mma_sgemm computes C = op(A) * op(B) + beta * C for row-major matrices on
 // threads threads.

@@ -233,3 +233,75 @@ func TestConvConcurrentCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerReusesOnlyFreshTensors runs a layer's passes as graph runs
+// do, changing the output gradient in place between runs, and checks each
+// result against Conv without a layer.
+func TestLayerReusesOnlyFreshTensors(t *testing.T) {
+	s := testShapes[1]
+	rng := rand.New(rand.NewSource(5))
+	x := randomSlice(rng, s.Batch*s.InChannels*s.Height*s.Width)
+	otherX := randomSlice(rng, len(x))
+	weights := randomSlice(rng, s.OutChannels*s.InChannels*s.KernelH*s.KernelW)
+	out := make([]float32, len(referenceConv(s, x, weights, nil)))
+	dy := randomSlice(rng, len(out))
+
+	want := func(pass Pass, src, dst []float32) []float32 {
+		t.Helper()
+		size := len(weights)
+		if pass == BackwardData {
+			size = len(x)
+		}
+		result := make([]float32, size)
+		var err error
+		if pass == BackwardData {
+			err = Conv(pass, s, result, weights, nil, dst)
+		} else {
+			err = Conv(pass, s, src, result, nil, dst)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return result
+	}
+	check := func(name string, got, want []float32) {
+		t.Helper()
+		for i := range want {
+			if math.Abs(float64(got[i]-want[i])) > 1e-4 {
+				t.Fatalf("%s: element %d is %g, want %g", name, i, got[i], want[i])
+			}
+		}
+	}
+
+	var layer Layer
+	dx := make([]float32, len(x))
+	dw := make([]float32, len(weights))
+	for run := range 3 {
+		if err := layer.Conv(Forward, s, x, weights, nil, out); err != nil {
+			t.Fatal(err)
+		}
+		check("forward", out, referenceConv(s, x, weights, nil))
+		if err := layer.Conv(BackwardData, s, dx, weights, nil, dy); err != nil {
+			t.Fatal(err)
+		}
+		check("data gradient", dx, want(BackwardData, nil, dy))
+		if err := layer.Conv(BackwardWeights, s, x, dw, nil, dy); err != nil {
+			t.Fatal(err)
+		}
+		check("weight gradient", dw, want(BackwardWeights, x, dy))
+
+		// Another input slice must not be taken for the cached one.
+		if err := layer.Conv(BackwardWeights, s, otherX, dw, nil, dy); err != nil {
+			t.Fatal(err)
+		}
+		check("weight gradient of another input", dw, want(BackwardWeights, otherX, dy))
+
+		// The next run writes new values into the same slices.
+		for i := range dy {
+			dy[i] = float32(rng.NormFloat64()) * float32(run+2)
+		}
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+	}
+}

@@ -90,6 +90,20 @@ func Im2Col(s ConvShape, image, col []float32) {
 	}
 }
 
+// ConvCache is the state one convolution layer keeps between its forward
+// and backward passes. The native build keeps the input and the output
+// gradient there in the layout its convolutions use, so that the weight
+// gradient reads them without converting them again. The pure-Go build
+// keeps nothing. The zero value is ready to use, and a nil *ConvCache
+// keeps nothing.
+//
+// A layer's passes must see the same data a graph run gives them: the
+// forward pass first, and the input and output gradient unchanged until
+// the backward passes have run.
+type ConvCache struct {
+	layer nativeLayer
+}
+
 // imageOperand is the im2col matrix of one C x H x W image, as Im2Col
 // would write it, read from the image on demand. A matrix product packs
 // its B operand from it directly, which saves writing and reading the

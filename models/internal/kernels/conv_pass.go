@@ -45,13 +45,22 @@ func product(left *packedLeft, transB bool, b []float32, ldb int, c []float32,
 // (N x C x H x W) with weight (O x C x kH x kW) plus bias (length O, or nil
 // for none). It panics if a slice length does not match s.
 func Conv2DForward(s ConvShape, x, weight, bias, out []float32) {
+	conv2DForward(nil, s, x, weight, bias, out)
+}
+
+// Forward is Conv2DForward for the layer that c belongs to.
+func (c *ConvCache) Forward(s ConvShape, x, weight, bias, out []float32) {
+	conv2DForward(c, s, x, weight, bias, out)
+}
+
+func conv2DForward(cache *ConvCache, s ConvShape, x, weight, bias, out []float32) {
 	s.check("x", len(x), s.InputSize())
 	s.check("weight", len(weight), s.WeightSize())
 	s.check("out", len(out), s.OutputSize())
 	if bias != nil {
 		s.check("bias", len(bias), s.OutChannels)
 	}
-	if runNativeConv(passForward, s, x, weight, bias, out) {
+	if runNativeConv(cache, passForward, s, x, weight, bias, out) {
 		return
 	}
 
@@ -106,10 +115,19 @@ func addChannelBias(y, bias []float32, pixels int) {
 // with respect to the convolution input, given weight (O x C x kH x kW) and
 // the output gradient dy (N x O x outH x outW).
 func Conv2DBackwardInput(s ConvShape, weight, dy, dx []float32) {
+	conv2DBackwardInput(nil, s, weight, dy, dx)
+}
+
+// BackwardInput is Conv2DBackwardInput for the layer that c belongs to.
+func (c *ConvCache) BackwardInput(s ConvShape, weight, dy, dx []float32) {
+	conv2DBackwardInput(c, s, weight, dy, dx)
+}
+
+func conv2DBackwardInput(cache *ConvCache, s ConvShape, weight, dy, dx []float32) {
 	s.check("weight", len(weight), s.WeightSize())
 	s.check("dy", len(dy), s.OutputSize())
 	s.check("dx", len(dx), s.InputSize())
-	if runNativeConv(passBackwardData, s, dx, weight, nil, dy) {
+	if runNativeConv(cache, passBackwardData, s, dx, weight, nil, dy) {
 		return
 	}
 
@@ -136,13 +154,22 @@ func Conv2DBackwardInput(s ConvShape, weight, dy, dx []float32) {
 // convolution weight and bias, given the input x (N x C x H x W) and the
 // output gradient dy (N x O x outH x outW). Both are summed over the batch.
 func Conv2DBackwardWeight(s ConvShape, x, dy, dWeight, dBias []float32) {
+	conv2DBackwardWeight(nil, s, x, dy, dWeight, dBias)
+}
+
+// BackwardWeight is Conv2DBackwardWeight for the layer that c belongs to.
+func (c *ConvCache) BackwardWeight(s ConvShape, x, dy, dWeight, dBias []float32) {
+	conv2DBackwardWeight(c, s, x, dy, dWeight, dBias)
+}
+
+func conv2DBackwardWeight(cache *ConvCache, s ConvShape, x, dy, dWeight, dBias []float32) {
 	s.check("x", len(x), s.InputSize())
 	s.check("dy", len(dy), s.OutputSize())
 	s.check("dWeight", len(dWeight), s.WeightSize())
 	if dBias != nil {
 		s.check("dBias", len(dBias), s.OutChannels)
 	}
-	if runNativeConv(passBackwardWeights, s, x, dWeight, dBias, dy) {
+	if runNativeConv(cache, passBackwardWeights, s, x, dWeight, dBias, dy) {
 		return
 	}
 

@@ -8,6 +8,9 @@ import (
 	"github.com/mmatransfer/mma/models/internal/dnnl"
 )
 
+// nativeLayer is the per-layer state of native convolutions.
+type nativeLayer = dnnl.Layer
+
 // nativeBackend names oneDNN and its version.
 func nativeBackend() string { return "oneDNN " + dnnl.Version() }
 
@@ -25,11 +28,18 @@ const (
 // input (or its gradient), the weights (or their gradient), the bias (or
 // its gradient, or nil) and the output (or its gradient), already checked
 // against s.
-func runNativeConv(pass convPass, s ConvShape, src, weights, bias, dst []float32) bool {
+// With a cache, the layer's reordered tensors are reused between passes.
+func runNativeConv(cache *ConvCache, pass convPass, s ConvShape, src, weights, bias,
+	dst []float32) bool {
 	shape := dnnl.Shape{Batch: s.Batch, InChannels: s.InChannels, Height: s.Height,
 		Width: s.Width, OutChannels: s.OutChannels, KernelH: s.KernelH, KernelW: s.KernelW,
 		Stride: s.Stride, Pad: s.Pad}
-	err := dnnl.Conv(pass, shape, src, weights, bias, dst)
+	var err error
+	if cache != nil {
+		err = cache.layer.Conv(pass, shape, src, weights, bias, dst)
+	} else {
+		err = dnnl.Conv(pass, shape, src, weights, bias, dst)
+	}
 	if errors.Is(err, dnnl.ErrUnsupported) {
 		return false
 	}

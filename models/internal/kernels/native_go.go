@@ -14,8 +14,12 @@ const (
 	passBackwardWeights
 )
 
+// nativeLayer is the per-layer state of native convolutions: none here.
+type nativeLayer struct{}
+
 // runNativeConv reports false: the pure-Go build has no native kernels.
-func runNativeConv(pass convPass, s ConvShape, src, weights, bias, dst []float32) bool {
+func runNativeConv(cache *ConvCache, pass convPass, s ConvShape, src, weights, bias,
+	dst []float32) bool {
 	return false
 }
 

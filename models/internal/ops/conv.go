@@ -64,6 +64,9 @@ func newConvOp(s kernels.ConvShape, hasBias bool) *kernelOp {
 	if hasBias {
 		inputs = append(inputs, tensor.Shape{s.OutChannels})
 	}
+	// The forward and gradient ops of one convolution share a cache, which
+	// the native build fills with converted tensors.
+	cache := new(kernels.ConvCache)
 	return &kernelOp{
 		name:   convName("Conv2D", s),
 		inputs: inputs,
@@ -73,24 +76,24 @@ func newConvOp(s kernels.ConvShape, hasBias bool) *kernelOp {
 			if hasBias {
 				bias = in[2]
 			}
-			kernels.Conv2DForward(s, in[0], in[1], bias, out)
+			cache.Forward(s, in[0], in[1], bias, out)
 		},
 		gradients: func(inputs gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-			return convGradients(s, inputs, grad)
+			return convGradients(s, cache, inputs, grad)
 		},
 	}
 }
 
 // convGradients returns the gradient nodes of x, weight and, if present,
 // bias of a convolution given the output gradient.
-func convGradients(s kernels.ConvShape, inputs gorgonia.Nodes,
+func convGradients(s kernels.ConvShape, cache *kernels.ConvCache, inputs gorgonia.Nodes,
 	grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	dx, err := apply(&kernelOp{
 		name:   convName("Conv2DGradInput", s),
 		inputs: []tensor.Shape{weightShape(s), outputShape(s)},
 		output: inputShape(s),
 		compute: func(out []float32, in [][]float32) {
-			kernels.Conv2DBackwardInput(s, in[0], in[1], out)
+			cache.BackwardInput(s, in[0], in[1], out)
 		},
 	}, inputs[1], grad)
 	if err != nil {
@@ -102,7 +105,7 @@ func convGradients(s kernels.ConvShape, inputs gorgonia.Nodes,
 		inputs: []tensor.Shape{inputShape(s), outputShape(s)},
 		output: weightShape(s),
 		compute: func(out []float32, in [][]float32) {
-			kernels.Conv2DBackwardWeight(s, in[0], in[1], out, nil)
+			cache.BackwardWeight(s, in[0], in[1], out, nil)
 		},
 	}, inputs[0], grad)
 	if err != nil {
