@@ -239,22 +239,23 @@ func (c *cachedTensor) reuse(h *handle, slot int, data *float32,
 	return c.claim(h, slot, data, forward), 0
 }
 
-// claim returns memory in the layout that slot of h wants, allocating it
-// on first use or when the layout changes, and records that it will hold
-// data. It returns nil where h takes the caller's layout as it is.
+// claim returns the cached memory for the reorder that slot of h is about
+// to run, allocating it on first use, and records that it will hold data.
+// It returns nil, leaving the cache as it is, where h takes the caller's
+// layout as it is or wants another layout than the memory has: that pass
+// then reorders into its own memory.
 func (c *cachedTensor) claim(h *handle, slot int, data *float32,
 	forward uint64) unsafe.Pointer {
 	if C.mma_conv_inner_size(h.conv, C.int(slot)) == 0 {
-		c.data = nil
 		return nil
 	}
-	if c.memory == nil || C.mma_conv_same_inner(c.owner.conv, C.int(slot), h.conv,
-		C.int(slot)) == 0 {
+	if c.memory == nil {
 		c.memory = newCacheMemory(h, slot)
 		c.owner = h
+	} else if C.mma_conv_same_inner(c.owner.conv, C.int(slot), h.conv, C.int(slot)) == 0 {
+		return nil
 	}
 	if c.memory.pointer == nil {
-		c.data = nil
 		return nil
 	}
 	c.data, c.forward = data, forward
