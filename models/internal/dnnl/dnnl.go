@@ -163,10 +163,16 @@ const (
 // can: the forward pass runs before the backward passes, and the input and
 // the output gradient do not change in between. A reordered tensor is used
 // only if it came from the same slice since the last forward pass.
+//
+// A layer keeps a tensor only once the pass that would read it has run:
+// graphs that never compute the weight gradient, such as an attack's,
+// keep nothing and use the per-shape memory, which stays warmer in the
+// processor's caches.
 type Layer struct {
-	mu       sync.Mutex
-	forwards uint64 // forward passes run so far
-	src, dy  cachedTensor
+	mu                  sync.Mutex
+	forwards            uint64 // forward passes run so far
+	src, dy             cachedTensor
+	ranData, ranWeights bool // whether each backward pass has run
 }
 
 // cachedTensor is a tensor reordered into a layout some pass wants.
@@ -207,12 +213,18 @@ func (l *Layer) Conv(pass Pass, s Shape, src, weights, bias, dst []float32) erro
 	switch pass {
 	case Forward:
 		l.forwards++
-		cache[slotSrc] = l.src.claim(h, slotSrc, &src[0], l.forwards)
+		if l.ranWeights {
+			cache[slotSrc] = l.src.claim(h, slotSrc, &src[0], l.forwards)
+		}
 	case BackwardData:
-		cache[slotDst], cached[slotDst] = l.dy.reuse(h, slotDst, &dst[0], l.forwards)
+		l.ranData = true
+		cache[slotDst], cached[slotDst] = l.dy.reuse(h, slotDst, &dst[0], l.forwards,
+			l.ranWeights)
 	case BackwardWeights:
-		cache[slotSrc], cached[slotSrc] = l.src.reuse(h, slotSrc, &src[0], l.forwards)
-		cache[slotDst], cached[slotDst] = l.dy.reuse(h, slotDst, &dst[0], l.forwards)
+		l.ranWeights = true
+		cache[slotSrc], cached[slotSrc] = l.src.reuse(h, slotSrc, &src[0], l.forwards, false)
+		cache[slotDst], cached[slotDst] = l.dy.reuse(h, slotDst, &dst[0], l.forwards,
+			l.ranData)
 	}
 
 	h.mu.Lock()
@@ -228,13 +240,17 @@ func (l *Layer) Conv(pass Pass, s Shape, src, weights, bias, dst []float32) erro
 }
 
 // reuse returns the cached memory for slot of h and whether it already
-// holds data, reordered since forward pass number forward. Otherwise it
-// claims the memory for the reorder that h is about to run.
-func (c *cachedTensor) reuse(h *handle, slot int, data *float32,
-	forward uint64) (unsafe.Pointer, C.int) {
+// holds data, reordered since forward pass number forward. Otherwise, if
+// keep is true, it claims the memory for the reorder that h is about to
+// run, and if not, it returns nil.
+func (c *cachedTensor) reuse(h *handle, slot int, data *float32, forward uint64,
+	keep bool) (unsafe.Pointer, C.int) {
 	if c.memory != nil && c.data == data && c.forward == forward &&
 		C.mma_conv_same_inner(c.owner.conv, C.int(slot), h.conv, C.int(slot)) != 0 {
 		return c.memory.pointer, 1
+	}
+	if !keep {
+		return nil, 0
 	}
 	return c.claim(h, slot, data, forward), 0
 }
