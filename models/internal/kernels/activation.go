@@ -1,6 +1,5 @@
 package kernels
 
-
 // minParallelElements is the smallest slice that element-wise kernels
 // split over several goroutines.
 const minParallelElements = 1 << 15

@@ -134,15 +134,20 @@ func (o *imageOperand) pack(dst []float32, pc, kc, jc, nc, cols int) {
 		lo, hi := s.validRange(kw, ow)
 
 		// Walk the columns in pieces that stay within one output row and
-		// one strip.
-		for col := jc; col < jc+nc; {
-			y, x := col/ow, col%ow
-			offset := (col - jc) % cols
-			strip := (col - jc) / cols
-			n := min(ow-x, cols-offset, jc+nc-col)
+		// one strip, keeping the row, column, strip and offset in step.
+		y, x := jc/ow, jc%ow
+		strip, offset := 0, 0
+		for done := 0; done < nc; {
+			n := min(ow-x, cols-offset, nc-done)
 			start := strip*cols*kc + p*cols + offset
 			s.gatherSegment(dst[start:start+n], plane, y, x, kh, kw, lo, hi)
-			col += n
+			done += n
+			if x += n; x == ow {
+				x, y = 0, y+1
+			}
+			if offset += n; offset == cols {
+				offset, strip = 0, strip+1
+			}
 		}
 	}
 }
@@ -158,8 +163,12 @@ func (s ConvShape) gatherSegment(dst, plane []float32, y, x, kh, kw, lo, hi int)
 	}
 	first := min(max(lo-x, 0), len(dst))
 	last := max(min(hi-x, len(dst)), first)
-	clear(dst[:first])
-	clear(dst[last:])
+	if first > 0 {
+		clear(dst[:first])
+	}
+	if last < len(dst) {
+		clear(dst[last:])
+	}
 	row := plane[iy*s.Width : (iy+1)*s.Width]
 	start := (x+first)*s.Stride - s.Pad + kw
 	if s.Stride == 1 {
