@@ -6,9 +6,7 @@ import (
 	_ "embed"
 	"fmt"
 	"math/rand"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -167,19 +165,6 @@ const DefaultTorchPython = "/usr/bin/python3"
 // returns the PyTorch version line, or an error saying why PyTorch could
 // not run.
 func BenchTorch(python string, results []BenchResult, seconds float64) (string, error) {
-	script, err := os.CreateTemp("", "mma-bench-*.py")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(script.Name())
-	if _, err := script.Write(torchWorkloads); err != nil {
-		script.Close()
-		return "", err
-	}
-	if err := script.Close(); err != nil {
-		return "", err
-	}
-
 	names := make([]string, len(results))
 	for i, r := range results {
 		names[i] = r.Workload.Name
@@ -188,17 +173,25 @@ func BenchTorch(python string, results []BenchResult, seconds float64) (string, 
 	if len(results) > 0 {
 		batch = results[0].Batch
 	}
-	command := exec.Command(python, script.Name(),
+
+	// The script goes in on standard input ("-"), so no file is left
+	// behind if mma stops before Python does.
+	command := exec.Command(python, "-",
 		"--threads", strconv.Itoa(runtime.GOMAXPROCS(0)),
 		"--seconds", strconv.FormatFloat(seconds, 'g', -1, 64),
 		"--batch", strconv.Itoa(batch),
 		"--only", strings.Join(names, ","))
+	command.Stdin = bytes.NewReader(torchWorkloads)
 	var stderr bytes.Buffer
 	command.Stderr = &stderr
-	output, err := command.Output()
+	output, err := runWithParent(command)
 	if err != nil {
-		return "", fmt.Errorf("run %s %s: %w: %s", python, filepath.Base(script.Name()), err,
-			lastLine(stderr.String()))
+		reason := lastLine(stderr.String())
+		if reason == "" {
+			reason = "no message on standard error"
+		}
+		return "", fmt.Errorf("run %s on the PyTorch workloads script: %w: %s", python, err,
+			reason)
 	}
 	return parseTorchRates(output, results)
 }
@@ -206,7 +199,7 @@ func BenchTorch(python string, results []BenchResult, seconds float64) (string, 
 // parseTorchRates reads the script's CSV rows into results and returns its
 // version comment.
 func parseTorchRates(output []byte, results []BenchResult) (string, error) {
-	version := ""
+	version, rows := "", 0
 	scanner := bufio.NewScanner(bytes.NewReader(output))
 	for scanner.Scan() {
 		line := scanner.Text()
@@ -226,13 +219,21 @@ func parseTorchRates(output []byte, results []BenchResult) (string, error) {
 			}
 			rates[i] = value
 		}
+		rows++
 		for i := range results {
 			if results[i].Workload.Name == fields[0] {
 				results[i].Torch = &Rates{Train: rates[0], MIFGSM: rates[1], Forward: rates[2]}
 			}
 		}
 	}
-	return version, scanner.Err()
+	if err := scanner.Err(); err != nil {
+		return "", err
+	}
+	if rows == 0 {
+		return "", fmt.Errorf("PyTorch printed no rates (want CSV rows such as %q)",
+			"mnist-smallcnn,421642,128,2000.0,200.0,5000.0")
+	}
+	return version, nil
 }
 
 func lastLine(text string) string {
@@ -247,7 +248,12 @@ func SelectWorkloads(names []string) ([]Workload, error) {
 		return Workloads, nil
 	}
 	var selected []Workload
+	seen := make(map[string]bool)
 	for _, name := range names {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
 		found := false
 		for _, w := range Workloads {
 			if w.Name == name {

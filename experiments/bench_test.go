@@ -93,3 +93,23 @@ func TestMedianResults(t *testing.T) {
 		t.Error("rounds with different workloads gave no error")
 	}
 }
+
+func TestParseTorchRatesWithoutRows(t *testing.T) {
+	results := []BenchResult{{Workload: Workload{Name: "mnist-smallcnn"}}}
+	if _, err := parseTorchRates(nil, results); err == nil {
+		t.Error("empty output gave no error")
+	}
+	if _, err := parseTorchRates([]byte("# torch 1.13\nworkload,a,b,c,d,e\n"), results); err == nil {
+		t.Error("output with a header and no rows gave no error")
+	}
+}
+
+func TestSelectWorkloadsOnce(t *testing.T) {
+	selected, err := SelectWorkloads([]string{"cifar-resnet20", "cifar-resnet20"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(selected) != 1 {
+		t.Errorf("a workload named twice is selected %d times, want once", len(selected))
+	}
+}

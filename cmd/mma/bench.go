@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"strings"
@@ -58,8 +59,8 @@ func runBench(c *cli.Context) error {
 	if c.Int("batch") <= 0 {
 		return fmt.Errorf("--batch %d: want at least 1", c.Int("batch"))
 	}
-	if c.Float64("seconds") < 0 {
-		return fmt.Errorf("--seconds %g: want 0 or more", c.Float64("seconds"))
+	if seconds := c.Float64("seconds"); !(seconds >= 0) || math.IsInf(seconds, 1) {
+		return fmt.Errorf("--seconds %g: want a finite number, 0 or more", seconds)
 	}
 
 	if c.Int("rounds") < 1 {

@@ -63,6 +63,7 @@ func reportInterrupt() {
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	received := <-signals
 	fmt.Fprintf(os.Stderr, "\nmma: stopped by %v; files already written are complete, and "+
-		"running the same reproduce command again resumes where it stopped\n", received)
+		"reproduce and zoo resume where they stopped when run again with the same "+
+		"flags\n", received)
 	os.Exit(130)
 }
