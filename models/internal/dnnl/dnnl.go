@@ -52,6 +52,9 @@ type handle struct {
 }
 
 // handles holds every handle made so far, by key.
+//
+// TODO: handles are never freed. A process that runs many batch sizes
+// keeps each one's primitives and buffers until it exits.
 var handles sync.Map
 
 // ErrUnsupported is wrapped by the errors of Conv for shapes oneDNN has no
@@ -64,8 +67,9 @@ var ErrUnsupported = errors.New("not supported by oneDNN")
 // none; ignored by BackwardData) and the output (its gradient for the
 // backward passes). The caller checks their lengths against s.
 //
-// Conv returns an error wrapping ErrUnsupported if oneDNN cannot make a
-// primitive for s; the error is kept, so later calls for s fail at once.
+// Conv returns an error wrapping ErrUnsupported if oneDNN has no primitive
+// for s, and another error if making one failed, for example for lack of
+// memory. The error is kept, so later calls for s fail at once.
 func Conv(pass Pass, s Shape, src, weights, bias, dst []float32) error {
 	h := load(key{shape: s, pass: pass, hasBias: bias != nil && pass != BackwardData})
 	if h.err != nil {
@@ -83,12 +87,23 @@ func Conv(pass Pass, s Shape, src, weights, bias, dst []float32) error {
 	return nil
 }
 
+// handlesMu serialises the making of handles, so that two callers of a
+// new shape do not both make one.
+var handlesMu sync.Mutex
+
 func load(k key) *handle {
 	if h, ok := handles.Load(k); ok {
 		return h.(*handle)
 	}
-	h, _ := handles.LoadOrStore(k, newHandle(k))
-	return h.(*handle)
+
+	handlesMu.Lock()
+	defer handlesMu.Unlock()
+	if h, ok := handles.Load(k); ok {
+		return h.(*handle)
+	}
+	h := newHandle(k)
+	handles.Store(k, h)
+	return h
 }
 
 func newHandle(k key) *handle {
@@ -103,18 +118,25 @@ func newHandle(k key) *handle {
 	const reasonLen = 200
 	reason := (*C.char)(C.calloc(reasonLen, 1))
 	defer C.free(unsafe.Pointer(reason))
-	conv := C.mma_conv_new(C.int(k.pass), &shape, cBool(k.hasBias), reason, reasonLen)
-	if conv == nil {
+	var status C.int
+	conv := C.mma_conv_new(C.int(k.pass), &shape, cBool(k.hasBias), &status, reason,
+		reasonLen)
+	switch {
+	case conv != nil:
+		return &handle{conv: conv}
+	case status == C.dnnl_unimplemented:
 		return &handle{err: fmt.Errorf("convolution %+v, pass %d: %s: %w", s, k.pass,
 			C.GoString(reason), ErrUnsupported)}
+	default:
+		return &handle{err: fmt.Errorf("convolution %+v, pass %d: %s", s, k.pass,
+			C.GoString(reason))}
 	}
-	return &handle{conv: conv}
 }
 
 // Gemm computes C = op(A) * op(B) + beta * C with oneDNN's sgemm on
-// GOMAXPROCS threads. The
-// arguments mean what they mean for kernels.Gemm, and the caller checks
-// them. With k = 0, C is left as it is, whatever beta.
+// GOMAXPROCS threads. The arguments mean what they mean for kernels.Gemm,
+// and the caller checks them. With k = 0, C is left as it is, whatever
+// beta.
 func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int,
 	beta float32, c []float32, ldc int) error {
 	threads := C.int(runtime.GOMAXPROCS(0))
@@ -157,7 +179,8 @@ const (
 // Layer is one convolution layer's memory between its passes: the input
 // and the output gradient in oneDNN's layout, kept so that the weight
 // gradient need not reorder them again. The zero value is ready to use. A
-// Layer is safe for concurrent use, though its passes serialise.
+// Layer may be used from several goroutines, though its passes run one at
+// a time, and reuse assumes the order of passes of one graph run.
 //
 // Reuse rests on two facts of a graph run, which Layer checks as far as it
 // can: the forward pass runs before the backward passes, and the input and

@@ -2,6 +2,7 @@
 
 #include "dnnl_conv.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -29,19 +30,24 @@ struct mma_conv {
 	tensor slots[SLOTS];
 };
 
+// engine is the one CPU engine of the process, made on first use.
 static dnnl_engine_t engine;
+static dnnl_status_t engine_status;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 
-static dnnl_status_t ensure_engine(void) {
-	if (engine != NULL) {
-		return dnnl_success;
-	}
-	return dnnl_engine_create(&engine, dnnl_cpu, 0);
+static void create_engine(void) {
+	engine_status = dnnl_engine_create(&engine, dnnl_cpu, 0);
 }
 
-static void describe(dnnl_memory_desc_t *md, int64_t n, int64_t c, int64_t h, int64_t w,
-                     dnnl_format_tag_t tag) {
+static dnnl_status_t ensure_engine(void) {
+	pthread_once(&engine_once, create_engine);
+	return engine_status;
+}
+
+static dnnl_status_t describe(dnnl_memory_desc_t *md, int64_t n, int64_t c, int64_t h,
+                              int64_t w, dnnl_format_tag_t tag) {
 	dnnl_dims_t dims = {n, c, h, w};
-	dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, tag);
+	return dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, tag);
 }
 
 // user_scratch returns attributes that hand scratch memory to the caller,
@@ -77,6 +83,14 @@ static dnnl_status_t bind(tensor *t, int arg, int is_output, const dnnl_memory_d
 	if (status != dnnl_success) {
 		return status;
 	}
+	// Reorders run without scratch memory; one that needs some is not
+	// used, and the Go kernels take the shape instead.
+	const dnnl_memory_desc_t *scratch = dnnl_primitive_desc_query_md(pd,
+	                                                                 dnnl_query_scratchpad_md, 0);
+	if (scratch != NULL && dnnl_memory_desc_get_size(scratch) > 0) {
+		dnnl_primitive_desc_destroy(pd);
+		return dnnl_unimplemented;
+	}
 	status = dnnl_primitive_create(&t->reorder, pd);
 	dnnl_primitive_desc_destroy(pd);
 	return status;
@@ -93,11 +107,22 @@ static dnnl_status_t init_descs(conv_descs *d, int pass, const mma_conv_shape *s
 	int64_t out_w = (s->width + 2 * s->pad - s->kernel_w) / s->stride + 1;
 	dnnl_dims_t strides = {s->stride, s->stride}, pads = {s->pad, s->pad};
 
-	describe(&d->src, s->batch, s->in_channels, s->height, s->width, tag);
-	describe(&d->weights, s->out_channels, s->in_channels, s->kernel_h, s->kernel_w, tag);
-	describe(&d->dst, s->batch, s->out_channels, out_h, out_w, tag);
 	dnnl_dims_t bias_dims = {s->out_channels};
-	dnnl_memory_desc_init_by_tag(&d->bias, 1, bias_dims, dnnl_f32, dnnl_x);
+	dnnl_status_t status = describe(&d->src, s->batch, s->in_channels, s->height, s->width,
+	                                tag);
+	if (status == dnnl_success) {
+		status = describe(&d->weights, s->out_channels, s->in_channels, s->kernel_h,
+		                  s->kernel_w, tag);
+	}
+	if (status == dnnl_success) {
+		status = describe(&d->dst, s->batch, s->out_channels, out_h, out_w, tag);
+	}
+	if (status == dnnl_success) {
+		status = dnnl_memory_desc_init_by_tag(&d->bias, 1, bias_dims, dnnl_f32, dnnl_x);
+	}
+	if (status != dnnl_success) {
+		return status;
+	}
 	const dnnl_memory_desc_t *bias = has_bias ? &d->bias : NULL;
 
 	switch (pass) {
@@ -203,9 +228,14 @@ static void destroy(mma_conv *conv) {
 	free(conv);
 }
 
-mma_conv *mma_conv_new(int pass, const mma_conv_shape *shape, int has_bias, char *err,
-                       int err_len) {
+mma_conv *mma_conv_new(int pass, const mma_conv_shape *shape, int has_bias, int *status_out,
+                       char *err, int err_len) {
 	mma_conv *conv = calloc(1, sizeof(mma_conv));
+	if (conv == NULL) {
+		*status_out = dnnl_out_of_memory;
+		snprintf(err, err_len, "out of memory for a handle");
+		return NULL;
+	}
 	dnnl_primitive_desc_t pd = NULL;
 	const char *step = "engine";
 	dnnl_status_t status = ensure_engine();
@@ -228,6 +258,7 @@ mma_conv *mma_conv_new(int pass, const mma_conv_shape *shape, int has_bias, char
 	if (pd != NULL) {
 		dnnl_primitive_desc_destroy(pd);
 	}
+	*status_out = (int)status;
 	if (status != dnnl_success) {
 		snprintf(err, err_len, "oneDNN %s: status %d", step, (int)status);
 		destroy(conv);
@@ -296,6 +327,14 @@ int mma_conv_run_cached(mma_conv *conv, int threads, float *src, float *weights,
 	}
 	if (status == dnnl_success) {
 		status = dnnl_stream_wait(conv->stream);
+	}
+
+	// The caller's memory belongs to Go, which may move or free it after
+	// the call, so no handle keeps a pointer to it.
+	for (int i = 0; i < SLOTS; i++) {
+		if (conv->slots[i].arg != 0) {
+			dnnl_memory_set_data_handle(conv->slots[i].user, NULL);
+		}
 	}
 	return (int)status;
 }

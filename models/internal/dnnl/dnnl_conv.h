@@ -23,9 +23,10 @@ typedef struct {
 typedef struct mma_conv mma_conv;
 
 // mma_conv_new returns a handle for one pass of shape, with a bias (or its
-// gradient) when has_bias is not 0, or NULL after writing a reason to err.
-mma_conv *mma_conv_new(int pass, const mma_conv_shape *shape, int has_bias, char *err,
-                       int err_len);
+// gradient) when has_bias is not 0. It sets *status to oneDNN's status,
+// and on failure returns NULL after writing a reason to err.
+mma_conv *mma_conv_new(int pass, const mma_conv_shape *shape, int has_bias, int *status,
+                       char *err, int err_len);
 
 // mma_conv_run runs the pass on threads threads. The four pointers are, in
 // order, the input (or its gradient), the weights (or their gradient), the

@@ -25,7 +25,7 @@ func TestNativeBuild(t *testing.T) {
 			dnnlHeader)
 	}
 
-	statSources(t, "../..")
+	statSources(t, "../../..")
 	packages := []string{"./models/internal/...", "./models"}
 	cmd := exec.Command("go", append([]string{"test", "-tags", "dnnl", "-count=1"},
 		packages...)...)
@@ -38,14 +38,20 @@ func TestNativeBuild(t *testing.T) {
 	t.Logf("go test -tags dnnl:\n%s", out)
 }
 
-// statSources looks at every file below dir. go test caches a test's
-// result until a file the test looked at changes, and the packages tested
-// here are not this package's dependencies, so without this a change to
-// them would not rerun the test.
+// statSources looks at every file below dir, the module root, except in
+// .git. go test caches a test's result until a file the test looked at
+// changes, and the packages tested here are not this package's
+// dependencies, so without this a change to them would not rerun the test.
 func statSources(t *testing.T, dir string) {
 	err := filepath.WalkDir(dir, func(path string, entry fs.DirEntry, err error) error {
-		if err != nil || entry.IsDir() {
+		if err != nil {
 			return err
+		}
+		if entry.IsDir() {
+			if entry.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			return nil
 		}
 		_, err = os.Stat(path)
 		return err

@@ -107,6 +107,9 @@ func Affine(x []float32, scale, shift float32, relu bool, y []float32) {
 // keep must be at least as long as out.
 func AxpbyPlusC(keep, x, y []float32, a, b, c float32, out []float32) {
 	x, y = x[:len(out)], y[:len(out)]
+	if keep != nil {
+		keep = keep[:len(out)]
+	}
 	n := vectorLength(len(out))
 	if n > 0 {
 		var keepStart *float32

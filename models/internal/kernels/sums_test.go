@@ -140,3 +140,25 @@ func TestMaskedSumProductsMatchesScalar(t *testing.T) {
 		}
 	}
 }
+
+func TestVectorKernelsRejectShortSlices(t *testing.T) {
+	long := make([]float32, 16)
+	short := make([]float32, 8)
+	calls := map[string]func(){
+		"AxpbyPlusC keep":        func() { AxpbyPlusC(short, long, long, 1, 1, 0, long) },
+		"AxpbyPlusC x":           func() { AxpbyPlusC(nil, short, long, 1, 1, 0, long) },
+		"MaskedSumProducts keep": func() { MaskedSumProducts(short, long, long) },
+		"SumProducts b":          func() { SumProducts(long, short) },
+		"Affine y":               func() { Affine(long, 1, 0, false, short) },
+	}
+	for name, call := range calls {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: a slice shorter than the output did not panic", name)
+				}
+			}()
+			call()
+		}()
+	}
+}
