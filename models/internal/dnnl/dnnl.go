@@ -61,11 +61,13 @@ var handles sync.Map
 // primitive for.
 var ErrUnsupported = errors.New("not supported by oneDNN")
 
-// Conv runs one pass of the convolution s on GOMAXPROCS threads. The slices are, in order, the
-// input (its gradient for BackwardData), the weights (their gradient for
-// BackwardWeights), the bias (its gradient for BackwardWeights, or nil for
-// none; ignored by BackwardData) and the output (its gradient for the
-// backward passes). The caller checks their lengths against s.
+// Conv runs one pass of the convolution s on GOMAXPROCS threads. It takes
+// four slices, whose lengths the caller checks against s:
+//   - the input, or its gradient for BackwardData;
+//   - the weights, or their gradient for BackwardWeights;
+//   - the bias, or its gradient for BackwardWeights, or nil for none
+//     (BackwardData ignores it);
+//   - the output, or its gradient for the backward passes.
 //
 // Conv returns an error wrapping ErrUnsupported if oneDNN has no primitive
 // for s, and another error if making one failed, for example for lack of

@@ -49,12 +49,11 @@ int mma_conv_same_inner(mma_conv *a, int slot_a, mma_conv *b, int slot_b);
 void *mma_conv_cache_new(mma_conv *conv, int slot);
 void mma_conv_cache_free(void *memory);
 
-// mma_conv_run_cached is mma_conv_run where the input slot (0) and the
-// output-gradient slot (3) of a backward pass, or the input slot of a
-// forward pass, may live in memory from mma_conv_cache_new instead of the
-// handle's own: cache[i] is that memory or NULL. When cached[i] is not 0,
-// that memory already contains the reordered tensor, so the reorder is
-// skipped.
+// mma_conv_run_cached is mma_conv_run with memory from mma_conv_cache_new
+// in place of the handle's own for some slots: the input slot (0) of any
+// pass and the output-gradient slot (3) of a backward pass. cache[i] is
+// that memory or NULL. When cached[i] is not 0, that memory already
+// contains the reordered tensor, so the reorder is skipped.
 int mma_conv_run_cached(mma_conv *conv, int threads, float *src, float *weights,
                         float *bias, float *dst, void *cache[4], const int cached[4]);
 
