@@ -140,7 +140,16 @@ func (o *imageOperand) pack(dst []float32, pc, kc, jc, nc, cols int) {
 		for done := 0; done < nc; {
 			n := min(ow-x, cols-offset, nc-done)
 			start := strip*cols*kc + p*cols + offset
-			s.gatherSegment(dst[start:start+n], plane, y, x, kh, kw, lo, hi)
+			segment := dst[start : start+n]
+			iy := y - s.Pad + kh
+			if s.Stride == 1 && n == 32 && x >= lo && x+n <= hi && iy >= 0 && iy < s.Height {
+				// The common case of a 32-pixel row inside the image: a
+				// fixed-size copy, which the compiler inlines.
+				from := iy*s.Width + x - s.Pad + kw
+				*(*[32]float32)(segment) = *(*[32]float32)(plane[from : from+32])
+			} else {
+				s.gatherSegment(segment, plane, y, x, kh, kw, lo, hi)
+			}
 			done += n
 			if x += n; x == ow {
 				x, y = 0, y+1
