@@ -245,10 +245,8 @@ func (b basicBlock) addActivate(out, skip *gorgonia.Node) (*gorgonia.Node, error
 }
 
 // convNorm returns bn(conv(x)), or max(bn(conv(x)), 0) when relu is true.
-// In Eval mode the BatchNorm is an affine map per channel, which it folds
-// into the convolution: the weights of output channel o are scaled by
-// scale[o], and shift becomes the bias. That saves a pass over the output,
-// forward and backward.
+// In Eval mode the BatchNorm, an affine map per channel, is folded into
+// the convolution (see foldedConvNorm).
 func (b basicBlock) convNorm(x *gorgonia.Node, conv Layer, weight *Param, bn batchNorm,
 	mode Mode, relu bool) (*gorgonia.Node, error) {
 	if mode == Train {
@@ -262,7 +260,20 @@ func (b basicBlock) convNorm(x *gorgonia.Node, conv Layer, weight *Param, bn bat
 		return bn.forward(out, mode)
 	}
 
-	w, err := ParamNode(x.Graph(), weight)
+	out, err := foldedConvNorm(x, conv, []*Param{weight}, bn)
+	if err != nil || !relu {
+		return out, err
+	}
+	return ops.ReLU(out)
+}
+
+// foldedConvNorm returns bn(conv(x)) in Eval mode as one convolution: the
+// filter of output channel o is scaled by the BatchNorm's scale[o], and the
+// bias becomes bias*scale + shift, or shift for a convolution without bias.
+// That saves a pass over the output, forward and backward.
+func foldedConvNorm(x *gorgonia.Node, conv Layer, params []*Param,
+	bn batchNorm) (*gorgonia.Node, error) {
+	weight, bias, err := paramNodes(x.Graph(), params)
 	if err != nil {
 		return nil, err
 	}
@@ -270,15 +281,20 @@ func (b basicBlock) convNorm(x *gorgonia.Node, conv Layer, weight *Param, bn bat
 	if err != nil {
 		return nil, fmt.Errorf("batchnorm: %w", err)
 	}
-	folded, err := ops.ScaleRows(w, scale)
+	folded, err := ops.ScaleRows(weight, scale)
 	if err != nil {
 		return nil, err
 	}
-	out, err := ops.Conv2D(x, folded, shift, convStride(conv), conv.Pad)
-	if err != nil || !relu {
-		return out, err
+	if bias != nil {
+		scaledBias, err := gorgonia.HadamardProd(bias, scale)
+		if err != nil {
+			return nil, err
+		}
+		if shift, err = gorgonia.Add(scaledBias, shift); err != nil {
+			return nil, err
+		}
 	}
-	return ops.ReLU(out)
+	return conv2d(x, folded, shift, convStride(conv), conv.Pad)
 }
 
 func (b basicBlock) activate(x *gorgonia.Node) (*gorgonia.Node, error) {

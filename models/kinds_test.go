@@ -5,28 +5,13 @@ import (
 	"math/rand"
 	"testing"
 
-	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
 // runSequential runs s in Eval mode on x and returns the output values.
 func runSequential(t *testing.T, s *Sequential, x *tensor.Dense) []float32 {
 	t.Helper()
-	g := gorgonia.NewGraph()
-	input := gorgonia.NewTensor(g, tensor.Float32, x.Dims(),
-		gorgonia.WithShape(x.Shape().Clone()...), gorgonia.WithName("input"),
-		gorgonia.WithValue(x))
-	out, err := s.Forward(input, Eval)
-	if err != nil {
-		t.Fatalf("Forward: %v", err)
-	}
-
-	machine := gorgonia.NewTapeMachine(g)
-	defer machine.Close()
-	if err := machine.RunAll(); err != nil {
-		t.Fatalf("RunAll: %v", err)
-	}
-	return append([]float32(nil), out.Value().Data().([]float32)...)
+	return runSequentials(t, x, s)
 }
 
 // referenceLayer computes one parameter-free layer on image x (C x H x W)

@@ -124,6 +124,16 @@ func (s *Sequential) Forward(x *gorgonia.Node, mode Mode) (*gorgonia.Node, error
 	var err error
 	for i := 0; i < len(s.layers); i++ {
 		l := s.layers[i]
+		if s.foldsWithNext(i, mode) {
+			bn := batchNormFrom(s.layerParams[i+1], s.layerBuffers[i+1])
+			x, err = foldedConvNorm(x, l, s.layerParams[i], bn)
+			if err != nil {
+				return nil, fmt.Errorf("%slayers %d and %d (%s, %s): %w", s.errorPrefix(), i,
+					i+1, l.Kind, BatchNorm, err)
+			}
+			i++
+			continue
+		}
 		if s.fusesWithNext(i, mode) {
 			bn := batchNormFrom(s.layerParams[i], s.layerBuffers[i])
 			if x, err = bn.forwardReLU(x, mode); err != nil {
@@ -140,6 +150,13 @@ func (s *Sequential) Forward(x *gorgonia.Node, mode Mode) (*gorgonia.Node, error
 		}
 	}
 	return x, nil
+}
+
+// foldsWithNext reports whether layer i is a convolution followed by a
+// BatchNorm in Eval mode, which run as one convolution.
+func (s *Sequential) foldsWithNext(i int, mode Mode) bool {
+	return mode == Eval && s.layers[i].Kind == Conv && i+1 < len(s.layers) &&
+		s.layers[i+1].Kind == BatchNorm
 }
 
 // fusesWithNext reports whether layer i is a BatchNorm followed by a ReLU
