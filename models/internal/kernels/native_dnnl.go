@@ -23,12 +23,12 @@ const (
 	passBackwardWeights = dnnl.BackwardWeights
 )
 
-// runNativeConv runs one pass through oneDNN and reports whether it did;
-// the Go kernels run for shapes oneDNN cannot take. The slices are the
+// runNativeConv runs one pass through oneDNN and reports whether it did.
+// The Go kernels run for shapes oneDNN cannot take. The slices are the
 // input (or its gradient), the weights (or their gradient), the bias (or
 // its gradient, or nil) and the output (or its gradient), already checked
-// against s.
-// With a cache, the layer's reordered tensors are reused between passes.
+// against s. With a cache, the layer's reordered tensors are reused
+// between passes.
 func runNativeConv(cache *ConvCache, pass convPass, s ConvShape, src, weights, bias,
 	dst []float32) bool {
 	shape := dnnl.Shape{Batch: s.Batch, InChannels: s.InChannels, Height: s.Height,

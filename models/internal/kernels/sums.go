@@ -30,10 +30,13 @@ func SumProducts(a, b []float32) (sumA, sumAB float64) {
 
 // MaskedSumProducts is SumProducts(g, b) where g[i] is a[i] if keep[i] is
 // positive and 0 otherwise: the sums of a ReLU's input gradient, given its
-// output keep and output gradient a. keep and b must be at least as long
-// as a.
+// output keep and output gradient a. A nil keep keeps every value. keep
+// and b must be at least as long as a.
 func MaskedSumProducts(keep, a, b []float32) (sumG, sumGB float64) {
-	return sumProducts(keep[:len(a)], a, b)
+	if keep != nil {
+		keep = keep[:len(a)]
+	}
+	return sumProducts(keep, a, b)
 }
 
 // sumProducts adds up runs of sumRun values in float32 and the runs' sums

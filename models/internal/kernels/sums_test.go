@@ -107,14 +107,15 @@ func TestElementKernelsMatchScalar(t *testing.T) {
 			if !sameFloat(sum[i], wantSum) {
 				t.Errorf("AddReLUForward n=%d: y[%d] = %g, want %g", len(x), i, sum[i], wantSum)
 			}
-			var kept float32
+			var wantMasked float32
 			if v > 0 {
-				kept = other[i]
+				wantMasked = other[i]
 			}
-			if masked[i] != kept {
-				t.Errorf("ReLUBackward n=%d: dx[%d] = %g, want %g", len(x), i, masked[i], kept)
+			if masked[i] != wantMasked {
+				t.Errorf("ReLUBackward n=%d: dx[%d] = %g, want %g", len(x), i, masked[i],
+					wantMasked)
 			}
-			if want := 2*kept + 3*other[i] + 0.5; math.Abs(float64(out[i]-want)) > 1e-6 {
+			if want := 2*wantMasked + 3*other[i] + 0.5; math.Abs(float64(out[i]-want)) > 1e-6 {
 				t.Errorf("AxpbyPlusC n=%d: out[%d] = %g, want %g", len(x), i, out[i], want)
 			}
 		}
@@ -137,6 +138,13 @@ func TestMaskedSumProductsMatchesScalar(t *testing.T) {
 		if math.Abs(gotSum-wantSum) > 1e-5 || math.Abs(gotProducts-wantProducts) > 1e-5 {
 			t.Errorf("n=%d: sums %g and %g, want %g and %g", len(keep), gotSum, gotProducts,
 				wantSum, wantProducts)
+		}
+
+		allSum, allProducts := MaskedSumProducts(nil, a, b)
+		plainSum, plainProducts := SumProducts(a, b)
+		if allSum != plainSum || allProducts != plainProducts {
+			t.Errorf("n=%d: nil keep gives %g and %g, SumProducts %g and %g", len(keep),
+				allSum, allProducts, plainSum, plainProducts)
 		}
 	}
 }

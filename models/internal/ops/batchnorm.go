@@ -234,16 +234,14 @@ func (bn *batchNormState) inputGradient(dx, x, weight, dy, y []float32) {
 		// With a ReLU, the gradient of the normalised values is dy where
 		// the output y is positive and 0 elsewhere.
 		var keep []float32
+		if bn.relu {
+			keep = y
+		}
 		mean, inverseStd := bn.mean[c], bn.inverseStd[c]
 		var sumDy, sumDyX float64
 		bn.forEachPlane(c, func(start, end int) {
-			var s, p float64
-			if bn.relu {
-				keep = y
-				s, p = kernels.MaskedSumProducts(y[start:end], dy[start:end], x[start:end])
-			} else {
-				s, p = kernels.SumProducts(dy[start:end], x[start:end])
-			}
+			s, p := kernels.MaskedSumProducts(plane(keep, start, end), dy[start:end],
+				x[start:end])
 			sumDy += s
 			sumDyX += p
 		})
@@ -255,14 +253,18 @@ func (bn *batchNormState) inputGradient(dx, x, weight, dy, y []float32) {
 		inputScale := float32(-factor * sumDyXhat * inverseStd)
 		offset := float32(factor * (sumDyXhat*inverseStd*mean - sumDy))
 		bn.forEachPlane(c, func(start, end int) {
-			var planeKeep []float32
-			if keep != nil {
-				planeKeep = keep[start:end]
-			}
-			kernels.AxpbyPlusC(planeKeep, dy[start:end], x[start:end], gradScale, inputScale,
-				offset, dx[start:end])
+			kernels.AxpbyPlusC(plane(keep, start, end), dy[start:end], x[start:end],
+				gradScale, inputScale, offset, dx[start:end])
 		})
 	})
+}
+
+// plane returns values[start:end], or nil for nil values.
+func plane(values []float32, start, end int) []float32 {
+	if values == nil {
+		return nil
+	}
+	return values[start:end]
 }
 
 // forEachPlane calls f with the bounds of channel c's values in each image.
